@@ -1,0 +1,30 @@
+import type { Sequelize } from 'sequelize';
+import { EmailDelivery } from './email-delivery.ts';
+import { ProcessorRun } from './processor-run.ts';
+import { User } from './user.ts';
+import { WaitlistSubscriber } from './waitlist-subscriber.ts';
+
+export { EmailDelivery, ProcessorRun, User, WaitlistSubscriber };
+
+export interface Models {
+  User: typeof User;
+  WaitlistSubscriber: typeof WaitlistSubscriber;
+  EmailDelivery: typeof EmailDelivery;
+  ProcessorRun: typeof ProcessorRun;
+}
+
+/** Binds every model to `sequelize` and declares the associations between them. */
+export function defineModels(sequelize: Sequelize): Models {
+  User.initialise(sequelize);
+  WaitlistSubscriber.initialise(sequelize);
+  EmailDelivery.initialise(sequelize);
+  ProcessorRun.initialise(sequelize);
+
+  WaitlistSubscriber.belongsTo(User, { foreignKey: 'user_id', as: 'user' });
+  User.hasMany(WaitlistSubscriber, { foreignKey: 'user_id', as: 'subscribers' });
+  EmailDelivery.belongsTo(WaitlistSubscriber, { foreignKey: 'subscriber_id', as: 'subscriber' });
+  EmailDelivery.belongsTo(User, { foreignKey: 'user_id', as: 'user' });
+  WaitlistSubscriber.hasMany(EmailDelivery, { foreignKey: 'subscriber_id', as: 'deliveries' });
+
+  return { User, WaitlistSubscriber, EmailDelivery, ProcessorRun };
+}

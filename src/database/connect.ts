@@ -1,0 +1,59 @@
+import pg from 'pg';
+import { Sequelize } from 'sequelize';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { APPLICATION_NAME, useEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
+
+// BIGINT ids come back as strings from pg; counts from COUNT(*) too. Keep them as strings, as Sequelize expects.
+
+export interface Database {
+  sequelize: Sequelize;
+  /** The embedded server this process uses, when DATABASE_URL is unset. */
+  embedded?: EmbeddedPostgres;
+  close(): Promise<void>;
+}
+
+/** Connects to DATABASE_URL, or to the embedded PostgreSQL in DATA_DIR (starting it if needed). */
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  const embedded = config.database.url ? undefined : await useEmbeddedPostgres(config.database.embeddedDir, logger);
+  const url = config.database.url ?? embedded!.url;
+  const sequelize = createSequelize(url, config.database.poolMax);
+
+  try {
+    await sequelize.authenticate();
+  } catch (error) {
+    await sequelize.close();
+    throw new Error(`Could not connect to PostgreSQL at ${redactUrl(url)}: ${(error as Error).message}`);
+  }
+
+  return {
+    sequelize,
+    embedded,
+    async close() {
+      await sequelize.close();
+      await embedded?.release();
+    },
+  };
+}
+
+export function createSequelize(url: string, poolMax: number): Sequelize {
+  return new Sequelize(url, {
+    dialect: 'postgres',
+    dialectModule: pg,
+    logging: false,
+    pool: { max: poolMax, min: 0, idle: 10_000, acquire: 30_000 },
+    dialectOptions: { application_name: APPLICATION_NAME },
+    define: { underscored: true },
+  });
+}
+
+/** Hides the password of a connection URL, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}

@@ -1,0 +1,40 @@
+import type { AppContext } from '../context.ts';
+import { displayName } from '../names.ts';
+import { SOURCE_LABELS, type SubscriberSource } from '../sources.ts';
+import type { AcceptedEmail } from './mailer.ts';
+import type { User, WaitlistSubscriber } from '../../models/index.ts';
+
+export interface WelcomeEmailInput {
+  subscriber: WaitlistSubscriber;
+  user: User;
+  /** The plaintext temporary password: it goes into the message and nowhere else. */
+  password: string;
+  passwordExpiresAt: Date;
+}
+
+/** Renders the welcome email for a new account and hands it to the mailer; resolves once it is accepted. */
+export async function sendWelcomeEmail(context: AppContext, input: WelcomeEmailInput): Promise<AcceptedEmail> {
+  const { config } = context;
+  const { subscriber, user } = input;
+  // A name is one line wherever it appears: control characters and line breaks become spaces.
+  const name = displayName(subscriber).replace(/[\s\u0000-\u001f\u007f]+/gu, ' ').trim();
+
+  const rendered = await context.welcomeTemplate.render({
+    displayName: name,
+    email: subscriber.email,
+    username: user.username,
+    password: input.password,
+    loginUrl: `${config.email.frontendUrl}/auth/login`,
+    siteName: config.email.siteName,
+    year: context.now().getUTCFullYear(),
+    sourceLabel: SOURCE_LABELS[subscriber.source as SubscriberSource] ?? subscriber.source,
+    expiresOn: input.passwordExpiresAt.toUTCString(),
+  });
+
+  return context.mailer.send({
+    to: { name, address: subscriber.email },
+    subject: config.email.welcomeSubject.replaceAll('{site name}', config.email.siteName),
+    html: rendered.html,
+    text: rendered.text,
+  });
+}

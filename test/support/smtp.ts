@@ -1,0 +1,133 @@
+import type { AddressInfo, Socket } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+
+/** An SMTP reply that the test server sends instead of accepting. */
+export interface Reply {
+  code: number;
+  message: string;
+}
+
+/**
+ * How the test server treats the next messages:
+ * - `accept`: take every message;
+ * - `refuse`: close the listening socket, so connections are refused;
+ * - `stall`: accept the connection and never answer DATA (for timeouts);
+ * - `drop`: cut the connection in the middle of the message.
+ */
+export type SmtpMode = 'accept' | 'refuse' | 'stall' | 'drop';
+
+export interface ReceivedEmail {
+  envelopeTo: string[];
+  parsed: ParsedMail;
+  raw: string;
+}
+
+/** A real SMTP server on 127.0.0.1 for tests, whose behaviour a test can change between runs. */
+export class TestSmtpServer {
+  readonly received: ReceivedEmail[] = [];
+  /** Reply for a recipient at RCPT TO, or undefined to accept it. */
+  recipientReply: (address: string) => Reply | undefined = () => undefined;
+  /** Reply after DATA, or undefined to accept the message. */
+  dataReply: () => Reply | undefined = () => undefined;
+  /** Milliseconds to wait before answering DATA. */
+  delayMs = 0;
+
+  private server!: SMTPServer;
+  private sockets = new Set<Socket>();
+  private currentMode: SmtpMode = 'accept';
+  private stalled: Array<() => void> = [];
+  port = 0;
+
+  async start(port = 0): Promise<this> {
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      disableReverseLookup: true,
+      logger: false,
+      size: 10 * 1024 * 1024,
+      onConnect: (session, callback) => this.onConnect(session, callback),
+      onRcptTo: (address, _session, callback) => {
+        const reply = this.recipientReply(address.address);
+        callback(reply ? replyError(reply) : undefined);
+      },
+      onData: (stream, session, callback) => this.onData(stream, session, callback),
+    });
+    this.server.on('error', () => undefined);
+
+    await new Promise<void>((resolve, reject) => {
+      this.server.listen(port, '127.0.0.1', () => resolve());
+      this.server.server.once('error', reject);
+    });
+    this.server.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.port = (this.server.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** Switches the behaviour; `refuse` stops listening, and leaving it listens again on the same port. */
+  async mode(mode: SmtpMode): Promise<void> {
+    const wasRefusing = this.currentMode === 'refuse';
+    this.currentMode = mode;
+
+    if (mode === 'refuse' && !wasRefusing) await this.closeListener();
+    if (mode !== 'refuse' && wasRefusing) await this.start(this.port);
+    if (mode !== 'stall') this.releaseStalled();
+  }
+
+  /** Messages received for one address (the envelope recipient), in the order they arrived. */
+  messagesTo(address: string): ReceivedEmail[] {
+    return this.received.filter((email) => email.envelopeTo.includes(address.toLowerCase()));
+  }
+
+  async stop(): Promise<void> {
+    this.releaseStalled();
+    await this.closeListener();
+  }
+
+  private onConnect(_session: SMTPServerSession, callback: (error?: Error) => void) {
+    callback();
+  }
+
+  private onData(stream: NodeJS.ReadableStream, session: SMTPServerSession, callback: (error?: Error | null) => void) {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (this.currentMode === 'drop') {
+        for (const socket of this.sockets) socket.destroy();
+      }
+    });
+
+    stream.on('end', async () => {
+      if (this.currentMode === 'stall') {
+        this.stalled.push(() => callback(replyError({ code: 451, message: 'stalled message released' })));
+        return;
+      }
+      if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+
+      const reply = this.dataReply();
+      if (reply) return callback(replyError(reply));
+
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const envelopeTo = session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase());
+      this.received.push({ envelopeTo, parsed: await simpleParser(raw), raw });
+      callback(null);
+    });
+  }
+
+  private releaseStalled() {
+    const waiting = this.stalled.splice(0);
+    for (const release of waiting) release();
+  }
+
+  private async closeListener() {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function replyError(reply: Reply): Error {
+  return Object.assign(new Error(reply.message), { responseCode: reply.code });
+}
