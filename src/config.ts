@@ -10,6 +10,12 @@ export const ARGON2_FLOOR = { memoryKib: 19456, timeCost: 2, parallelism: 1 } as
 
 export const MIN_TEMP_PASSWORD_LENGTH = 12;
 
+/** The value .env.example shows for SESSION_SECRET; production refuses to start with it. */
+export const EXAMPLE_SESSION_SECRET = 'change-me-to-a-long-random-string';
+
+// Signs session cookies in development and tests only: production refuses to start without SESSION_SECRET.
+const DEVELOPMENT_SESSION_SECRET = 'development-only-session-secret-not-for-production';
+
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
 
@@ -111,6 +117,10 @@ const environmentSchema = z.object({
   ARGON2_TIME_COST: integer(ARGON2_FLOOR.timeCost, 1, 100),
   ARGON2_PARALLELISM: integer(ARGON2_FLOOR.parallelism, 1, 16),
 
+  SESSION_SECRET: optionalText,
+  SESSION_TTL_HOURS: integer(12, 1, 24 * 90),
+  TRUST_PROXY: optionalText,
+
   LOG_FILE: z.string().trim().default('waitlist_processor.log'),
   LOG_LEVEL: z
     .string()
@@ -210,6 +220,12 @@ function buildConfig(env: Environment) {
         parallelism: env.ARGON2_PARALLELISM,
       },
     },
+    session: {
+      secret: env.SESSION_SECRET ?? DEVELOPMENT_SESSION_SECRET,
+      secretIsSet: env.SESSION_SECRET !== undefined && env.SESSION_SECRET !== EXAMPLE_SESSION_SECRET,
+      ttlHours: env.SESSION_TTL_HOURS,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    },
     log: {
       file: env.LOG_FILE === '' ? undefined : path.resolve(env.LOG_FILE),
       level: env.LOG_LEVEL,
@@ -244,11 +260,28 @@ function checkConsistency(config: ReturnType<typeof buildConfig>): string[] {
     );
   }
 
+  if (config.production && !config.session.secretIsSet) {
+    problems.push(
+      'SESSION_SECRET is missing or still the example value, and NODE_ENV=production: set it to a long random string, for example the output of "openssl rand -hex 32"',
+    );
+  }
+  if (config.session.secretIsSet && config.session.secret.length < 32) {
+    problems.push('SESSION_SECRET is shorter than 32 characters: use a long random string, for example the output of "openssl rand -hex 32"');
+  }
+
   if (config.processor.retryMaxSeconds < config.processor.retryBaseSeconds) {
     problems.push('PROCESSOR_RETRY_MAX_SECONDS must be at least PROCESSOR_RETRY_BASE_SECONDS');
   }
 
   return problems;
+}
+
+/** Reads TRUST_PROXY as Express's `trust proxy` setting: a hop count, true/false, or a list of addresses. */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }
 
 /** Returns the folder that holds package.json, both from `src/` and from the compiled `dist/src/`. */

@@ -8,6 +8,10 @@ import { APPLICATION_NAME, useEmbeddedPostgres, type EmbeddedPostgres } from './
 
 export interface Database {
   sequelize: Sequelize;
+  /** Connection URL, for the few parts that open their own pool (sessions). */
+  url: string;
+  /** Registers a cleanup that runs before the database closes, such as ending another pool. */
+  onClose(cleanup: () => Promise<void> | void): void;
   /** The embedded server this process uses, when DATABASE_URL is unset. */
   embedded?: EmbeddedPostgres;
   close(): Promise<void>;
@@ -26,10 +30,15 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     throw new Error(`Could not connect to PostgreSQL at ${redactUrl(url)}: ${(error as Error).message}`);
   }
 
+  const cleanups: Array<() => Promise<void> | void> = [];
+
   return {
     sequelize,
+    url,
     embedded,
+    onClose: (cleanup) => cleanups.push(cleanup),
     async close() {
+      for (const cleanup of cleanups.splice(0)) await cleanup();
       await sequelize.close();
       await embedded?.release();
     },

@@ -6,6 +6,7 @@ import { assertMigrated } from '../database/migrator.ts';
 export function createApp(context: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', context.config.session.trustProxy);
 
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
