@@ -1,6 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { recordPasswords } from './artifacts.ts';
 
 /** An SMTP reply that the test server sends instead of accepting. */
 export interface Reply {
@@ -32,6 +33,12 @@ export class TestSmtpServer {
   dataReply: () => Reply | undefined = () => undefined;
   /** Milliseconds to wait before answering DATA. */
   delayMs = 0;
+  /** Called with the envelope recipients once a whole message is in, after `delayMs` and before the reply. */
+  beforeReply: (envelopeTo: string[]) => Promise<void> | void = () => undefined;
+  /** Envelope recipients in the order their messages began (RCPT TO), whatever became of the messages. */
+  readonly started: string[] = [];
+  /** Temporary passwords found in any message body the server saw, accepted or not. */
+  readonly passwords = new Set<string>();
 
   private server!: SMTPServer;
   private sockets = new Set<Socket>();
@@ -48,6 +55,7 @@ export class TestSmtpServer {
       size: 10 * 1024 * 1024,
       onConnect: (session, callback) => this.onConnect(session, callback),
       onRcptTo: (address, _session, callback) => {
+        this.started.push(address.address.toLowerCase());
         const reply = this.recipientReply(address.address);
         callback(reply ? replyError(reply) : undefined);
       },
@@ -97,24 +105,38 @@ export class TestSmtpServer {
       chunks.push(chunk);
       if (this.currentMode === 'drop') {
         for (const socket of this.sockets) socket.destroy();
+        this.parse(Buffer.concat(chunks).toString('utf8')).catch(() => undefined);
       }
     });
 
     stream.on('end', async () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const parsed = await this.parse(raw);
+      const envelopeTo = session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase());
+
       if (this.currentMode === 'stall') {
         this.stalled.push(() => callback(replyError({ code: 451, message: 'stalled message released' })));
         return;
       }
       if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+      await this.beforeReply(envelopeTo);
 
       const reply = this.dataReply();
       if (reply) return callback(replyError(reply));
 
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const envelopeTo = session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase());
-      this.received.push({ envelopeTo, parsed: await simpleParser(raw), raw });
+      this.received.push({ envelopeTo, parsed, raw });
       callback(null);
     });
+  }
+
+  /** Parses a message, even a truncated one, and records the temporary passwords in it for the secret scan. */
+  private async parse(raw: string): Promise<ParsedMail> {
+    const parsed = await simpleParser(raw);
+    const found = [...(parsed.text ?? '').matchAll(/Temporary password: (\S+)/g)].map((match) => match[1]);
+    const fresh = found.filter((password) => !this.passwords.has(password));
+    for (const password of fresh) this.passwords.add(password);
+    recordPasswords(fresh);
+    return parsed;
   }
 
   private releaseStalled() {
