@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -20,7 +20,11 @@ export function artifactsDir(): string {
   const configured = process.env[ARTIFACTS_VARIABLE];
   if (configured) return configured;
 
-  fallbackFolder ??= mkdtempSync(path.join(tmpdir(), 'waitlist-artifacts-'));
+  if (!fallbackFolder) {
+    const folder = mkdtempSync(path.join(tmpdir(), 'waitlist-artifacts-'));
+    process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
+    fallbackFolder = folder;
+  }
   return fallbackFolder;
 }
 
@@ -123,6 +127,8 @@ export function scannedFolders(folder = artifactsDir()): string[] {
 }
 
 function filesUnder(entry: string): string[] {
+  // A process killed during start-up may never have created its log file.
+  if (!existsSync(entry)) return [];
   if (!safeIsDirectory(entry)) return [entry];
   return readdirSync(entry).flatMap((child) => filesUnder(path.join(entry, child)));
 }

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { QueryTypes } from 'sequelize';
+import { createHarness, type TestHarness } from '../support/context.ts';
+import { makeSubscriber } from '../support/factories.ts';
+import { assertGuarantees, assertNoPasswordLeaks, checkGuarantees } from '../support/guarantees.ts';
+import { isStartLine, killAllProcesses, processEnvironment, startWaitlist, type WaitlistProcess } from '../support/processes.ts';
+import { seededRandom, sleep, waitFor } from '../support/wait.ts';
+
+const KILLS = 22;
+const BACKLOG = 400;
+const CONCURRENCY = 2;
+// Set FAULT_SEED to replay the kill schedule of a failed run; the seed is printed with the results.
+const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
+
+let harness: TestHarness;
+const started: WaitlistProcess[] = [];
+
+before(async () => {
+  harness = await createHarness();
+});
+
+after(async () => {
+  await killAllProcesses();
+  await harness.close();
+});
+
+/** Counts the open transactions of worker processes on this test's database (the harness's own connections are idle). */
+async function openWorkerTransactions(): Promise<number> {
+  const [row] = await harness.context.database.sequelize.query<{ count: string }>(
+    `SELECT count(*) FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid()
+       AND application_name = 'waitlist-processor' AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')`,
+    { type: QueryTypes.SELECT },
+  );
+  return Number(row.count);
+}
+
+async function unprocessedCount(): Promise<number> {
+  return harness.context.models.WaitlistSubscriber.count({ where: { is_processed: false, gave_up_at: null } });
+}
+
+describe('worker crashes', () => {
+  test('SIGKILL at random points loses nothing', { timeout: 180_000 }, async (t) => {
+    const random = seededRandom(SEED);
+    const existingUserIds = new Set<string>();
+    for (let index = 0; index < BACKLOG; index++) {
+      const subscriber = await makeSubscriber(harness.context);
+      // Every fortieth subscriber already has an account, so crashes also hit the linking path.
+      if (index % 40 === 0) {
+        const user = await harness.context.models.User.create({ username: `existing${index}`, email: subscriber.email, password_hash: null, last_name: null, phone_number: null, password_expires_at: null, last_login: null });
+        existingUserIds.add(user.id);
+      }
+    }
+    harness.smtp.delayMs = 20;
+
+    const environment = processEnvironment(harness, { PROCESSOR_CONCURRENCY: String(CONCURRENCY) });
+    const args = ['process', '--interval', '1', '--batch-size', '1000'];
+    const killsMidTransaction: number[] = [];
+
+    for (let kill = 1; kill <= KILLS; kill++) {
+      const worker = startWaitlist({ name: `crashing-worker-${kill}`, args, environment });
+      started.push(worker);
+
+      // Most kills land after start-up, in the middle of a batch; every fifth lands during start-up.
+      if (kill % 5 === 0) {
+        await sleep(random() * 800);
+      } else {
+        await worker.waitForLog('the start', isStartLine);
+        await sleep(random() * 600);
+      }
+
+      const open = await openWorkerTransactions();
+      worker.kill('SIGKILL');
+      const status = await worker.waitForExit(10_000);
+      assert.equal(status.signal, 'SIGKILL', `worker ${kill} was killed, not ended by itself: ${worker.output()}`);
+      if (open > 0) killsMidTransaction.push(kill);
+
+      // A dead worker's claims end with its connections: no transaction of it stays open.
+      await waitFor('the killed worker\'s transactions to end', async () => (await openWorkerTransactions()) === 0, { timeoutMs: 10_000 });
+      assert.ok((await unprocessedCount()) > 0, `the backlog lasted until kill ${kill}`);
+    }
+
+    const finisher = startWaitlist({ name: 'finishing-worker', args: ['process', '--once', '--batch-size', '10000'], environment });
+    started.push(finisher);
+    const status = await finisher.waitForExit(120_000);
+    assert.deepEqual(status, { code: 0, signal: null }, finisher.output());
+
+    const report = await checkGuarantees(harness.context.database.sequelize, harness.smtp, { existingUserIds });
+    t.diagnostic(`seed ${SEED}: ${KILLS} kills, ${killsMidTransaction.length} with a transaction open, ${report.repeatedEmails.size} repeated emails`);
+
+    // Each kill can end at most CONCURRENCY subscribers between the accepted email and the commit.
+    assertGuarantees(report, killsMidTransaction.length * CONCURRENCY);
+    assert.equal(report.counts.created + report.counts.linked, BACKLOG, 'every subscriber was processed');
+    assert.equal(report.counts.linked, existingUserIds.size);
+    assert.ok(killsMidTransaction.length >= KILLS / 2, `${killsMidTransaction.length} of ${KILLS} kills hit an open transaction`);
+  });
+
+  test('no password in logs or tables', async () => {
+    await assertNoPasswordLeaks(harness, started.flatMap((worker) => [worker.logFile, worker.outputFile]));
+  });
+});
