@@ -7,8 +7,8 @@ import { assertGuarantees, assertNoPasswordLeaks, checkGuarantees } from '../sup
 import { isStartLine, killAllProcesses, processEnvironment, startWaitlist, type WaitlistProcess } from '../support/processes.ts';
 import { seededRandom, sleep, waitFor } from '../support/wait.ts';
 
-const KILLS = 22;
-const BACKLOG = 400;
+const KILLS = 20;
+const BACKLOG = 300;
 const CONCURRENCY = 2;
 // Set FAULT_SEED to replay the kill schedule of a failed run; the seed is printed with the results.
 const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);

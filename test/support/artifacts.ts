@@ -126,6 +126,20 @@ export function scannedFolders(folder = artifactsDir()): string[] {
     .map((entry) => path.join(folder, entry));
 }
 
+/** What the scan after the suite found: how many passwords it looked for, in how many files, and where it found one. */
+export interface ScanResult {
+  passwords: number;
+  files: number;
+  findings: SecretFinding[];
+}
+
+/** Looks for every password that any test process recorded in every file of the artifacts folder `folder`. */
+export function scanArtifacts(folder: string): ScanResult {
+  const passwords = recordedPasswords(folder);
+  const folders = scannedFolders(folder);
+  return { passwords: passwords.size, files: folders.flatMap(filesUnder).length, findings: findPasswords(passwords, folders) };
+}
+
 function filesUnder(entry: string): string[] {
   // A process killed during start-up may never have created its log file.
   if (!existsSync(entry)) return [];

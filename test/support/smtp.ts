@@ -29,8 +29,8 @@ export class TestSmtpServer {
   readonly received: ReceivedEmail[] = [];
   /** Reply for a recipient at RCPT TO, or undefined to accept it. */
   recipientReply: (address: string) => Reply | undefined = () => undefined;
-  /** Reply after DATA, or undefined to accept the message. */
-  dataReply: () => Reply | undefined = () => undefined;
+  /** Reply after DATA for a message to these envelope recipients, or undefined to accept the message. */
+  dataReply: (envelopeTo: string[]) => Reply | undefined = () => undefined;
   /** Milliseconds to wait before answering DATA. */
   delayMs = 0;
   /** Called with the envelope recipients once a whole message is in, after `delayMs` and before the reply. */
@@ -121,7 +121,7 @@ export class TestSmtpServer {
       if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
       await this.beforeReply(envelopeTo);
 
-      const reply = this.dataReply();
+      const reply = this.dataReply(envelopeTo);
       if (reply) return callback(replyError(reply));
 
       this.received.push({ envelopeTo, parsed, raw });
