@@ -143,12 +143,14 @@ export async function killAllProcesses(): Promise<void> {
 }
 
 /**
- * Environment for a `waitlist` process on the harness's database and SMTP server: the same cheap argon2 and
- * short SMTP timeout as the in-process tests, with `overrides` on top.
+ * Environment for a `waitlist` process on the harness's database and SMTP server: the same cheap argon2 as the
+ * in-process tests, with `overrides` on top. The SMTP timeout is long, because a reply that comes after the
+ * timeout is a message the server accepted while the worker counts it as failed, and then sends again.
  */
 export function processEnvironment(harness: TestHarness, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     ...TEST_ENVIRONMENT,
+    EMAIL_TIMEOUT_SECONDS: '30',
     DATABASE_URL: harness.database.url,
     EMAIL_HOST: '127.0.0.1',
     EMAIL_PORT: String(harness.smtp.port),

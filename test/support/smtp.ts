@@ -101,10 +101,13 @@ export class TestSmtpServer {
 
   private onData(stream: NodeJS.ReadableStream, session: SMTPServerSession, callback: (error?: Error | null) => void) {
     const chunks: Buffer[] = [];
+    let dropped = false;
     stream.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       if (this.currentMode === 'drop') {
+        dropped = true;
         for (const socket of this.sockets) socket.destroy();
+        // The stream may never end now; record the passwords of what arrived.
         this.parse(Buffer.concat(chunks).toString('utf8')).catch(() => undefined);
       }
     });
@@ -113,6 +116,9 @@ export class TestSmtpServer {
       const raw = Buffer.concat(chunks).toString('utf8');
       const parsed = await this.parse(raw);
       const envelopeTo = session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase());
+
+      // The stream may still end after its connection was cut; such a message was never delivered.
+      if (dropped) return callback(replyError({ code: 421, message: 'connection dropped' }));
 
       if (this.currentMode === 'stall') {
         this.stalled.push(() => callback(replyError({ code: 451, message: 'stalled message released' })));

@@ -30,3 +30,25 @@ export function seededRandom(seed: number): () => number {
     return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Polls `count` until it reaches `target`, stops growing for `stallMs`, or `abortIf` returns true, and returns
+ * the last count, so that a test can go on to report what is wrong instead of failing on a bare timeout.
+ */
+export async function waitForCount(
+  count: () => Promise<number>,
+  target: number,
+  { stallMs = 15_000, timeoutMs = 150_000, intervalMs = 250, abortIf = async () => false } = {},
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await count();
+  let lastGrowth = Date.now();
+
+  while (last < target && Date.now() < deadline && Date.now() - lastGrowth < stallMs && !(await abortIf())) {
+    await sleep(intervalMs);
+    const current = await count();
+    if (current > last) lastGrowth = Date.now();
+    last = current;
+  }
+  return last;
+}
