@@ -79,8 +79,8 @@ export async function createUserForSubscriber(
 
 /**
  * True when the insert failed because the username is taken, or because another open transaction is inserting
- * a conflicting row. NOTE: that second case could also be the same address being created elsewhere at that
- * moment; the numbers then run out and the error above reports it.
+ * a conflicting row. NOTE: that conflicting row could also hold the same address, created elsewhere at that
+ * moment. Every number then times out, and the error above reports it after the last try.
  */
 function isUsernameConflict(error: unknown): boolean {
   if (error instanceof UniqueConstraintError) return Boolean(error.fields && 'username' in error.fields);

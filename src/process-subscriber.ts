@@ -28,10 +28,10 @@ class ProcessingFailure extends Error {
  * the schedule, the command line and the admin actions all call it.
  *
  * Invariant: the user, the processed mark and the accepted delivery are committed together, and only after
- * the SMTP server accepted the welcome email. If the transaction then does not commit (the commit fails, the
- * connection is lost, or recording the delivery fails), the person got an email whose account does not exist,
- * and the next attempt sends a second email with the password that works. Each such case is logged with the
- * code `commit_failed_after_send`.
+ * the SMTP server accepted the welcome email. The transaction may still not commit: the commit fails, the
+ * connection is lost, or recording the delivery fails. The person then got an email whose account does not
+ * exist, and the next attempt sends a second email with the password that works. Each such case is logged
+ * with the code `commit_failed_after_send`.
  */
 export async function processNextSubscriber(context: AppContext, filter: ClaimFilter = {}): Promise<ProcessOutcome | undefined> {
   const transaction = await context.database.sequelize.transaction();
@@ -64,7 +64,7 @@ export async function processNextSubscriber(context: AppContext, filter: ClaimFi
   return outcome;
 }
 
-/** What one call of processNextSubscriber has done so far, for the log line when it fails halfway. */
+/** Progress of one call of processNextSubscriber, for the log line when it fails halfway. */
 interface Attempt {
   subscriberId?: string;
   /** Set once the SMTP server accepted the welcome email: from then on, a failure means a second email later. */

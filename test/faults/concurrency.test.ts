@@ -51,7 +51,7 @@ describe('concurrent processors', () => {
 
     await addBacklog(SUBSCRIBERS);
     // The SMTP server accepts everything, so any recorded error is a fault of the processors: the test then stops
-    // waiting (as on a stall) and the guarantee checks below say what went wrong.
+    // waiting (as on a stall) and the guarantee checks below report what went wrong.
     const { WaitlistSubscriber } = harness.context.models;
     await waitForCount(() => WaitlistSubscriber.count({ where: { is_processed: true } }), SUBSCRIBERS, {
       abortIf: async () => (await WaitlistSubscriber.count({ where: { last_error_code: { [Op.ne]: null } } })) > 0,

@@ -9,6 +9,9 @@ import { seededRandom, sleep, waitFor } from '../support/wait.ts';
 
 const KILLS = 20;
 const BACKLOG = 300;
+// The backlog grows by TOP_UP whenever fewer than LOW_WATER subscribers wait, so that every kill finds work.
+const LOW_WATER = 60;
+const TOP_UP = 100;
 const CONCURRENCY = 2;
 // Set FAULT_SEED to replay the kill schedule of a failed run; the seed is printed with the results.
 const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
@@ -40,18 +43,25 @@ async function unprocessedCount(): Promise<number> {
   return harness.context.models.WaitlistSubscriber.count({ where: { is_processed: false, gave_up_at: null } });
 }
 
+/** Adds `count` subscribers, every fortieth with an existing account, and returns the ids of those accounts. */
+async function addBacklog(count: number): Promise<string[]> {
+  const existingUserIds: string[] = [];
+  for (let index = 0; index < count; index++) {
+    const subscriber = await makeSubscriber(harness.context);
+    // Crashes should also hit the linking path.
+    if (index % 40 === 0) {
+      const user = await harness.context.models.User.create({ username: `existing-${subscriber.id}`, email: subscriber.email, password_hash: null, last_name: null, phone_number: null, password_expires_at: null, last_login: null });
+      existingUserIds.push(user.id);
+    }
+  }
+  return existingUserIds;
+}
+
 describe('worker crashes', () => {
   test('SIGKILL at random points loses nothing', { timeout: 180_000 }, async (t) => {
     const random = seededRandom(SEED);
-    const existingUserIds = new Set<string>();
-    for (let index = 0; index < BACKLOG; index++) {
-      const subscriber = await makeSubscriber(harness.context);
-      // Every fortieth subscriber already has an account, so crashes also hit the linking path.
-      if (index % 40 === 0) {
-        const user = await harness.context.models.User.create({ username: `existing${index}`, email: subscriber.email, password_hash: null, last_name: null, phone_number: null, password_expires_at: null, last_login: null });
-        existingUserIds.add(user.id);
-      }
-    }
+    const existingUserIds = new Set(await addBacklog(BACKLOG));
+    let total = BACKLOG;
     harness.smtp.delayMs = 20;
 
     const environment = processEnvironment(harness, { PROCESSOR_CONCURRENCY: String(CONCURRENCY) });
@@ -59,15 +69,20 @@ describe('worker crashes', () => {
     const killsMidTransaction: number[] = [];
 
     for (let kill = 1; kill <= KILLS; kill++) {
+      if ((await unprocessedCount()) < LOW_WATER) {
+        for (const id of await addBacklog(TOP_UP)) existingUserIds.add(id);
+        total += TOP_UP;
+      }
       const worker = startWaitlist({ name: `crashing-worker-${kill}`, args, environment });
       started.push(worker);
 
-      // Most kills land after start-up, in the middle of a batch; every fifth lands during start-up.
+      // Most kills land in the middle of a batch, once the worker has a transaction open; every fifth lands during start-up.
       if (kill % 5 === 0) {
         await sleep(random() * 800);
       } else {
         await worker.waitForLog('the start', isStartLine);
-        await sleep(random() * 600);
+        await waitFor('a transaction of the new worker', async () => (await openWorkerTransactions()) > 0, { timeoutMs: 20_000 });
+        await sleep(random() * 500);
       }
 
       const open = await openWorkerTransactions();
@@ -78,7 +93,6 @@ describe('worker crashes', () => {
 
       // A dead worker's claims end with its connections: no transaction of it stays open.
       await waitFor('the killed worker\'s transactions to end', async () => (await openWorkerTransactions()) === 0, { timeoutMs: 10_000 });
-      assert.ok((await unprocessedCount()) > 0, `the backlog lasted until kill ${kill}`);
     }
 
     const finisher = startWaitlist({ name: 'finishing-worker', args: ['process', '--once', '--batch-size', '10000'], environment });
@@ -87,11 +101,11 @@ describe('worker crashes', () => {
     assert.deepEqual(status, { code: 0, signal: null }, finisher.output());
 
     const report = await checkGuarantees(harness.context.database.sequelize, harness.smtp, { existingUserIds });
-    t.diagnostic(`seed ${SEED}: ${KILLS} kills, ${killsMidTransaction.length} with a transaction open, ${report.repeatedEmails.size} repeated emails`);
+    t.diagnostic(`seed ${SEED}: ${KILLS} kills, ${killsMidTransaction.length} with a transaction open, ${total} subscribers, ${report.repeatedEmails.size} repeated emails`);
 
     // Each kill can end at most CONCURRENCY subscribers between the accepted email and the commit.
     assertGuarantees(report, killsMidTransaction.length * CONCURRENCY);
-    assert.equal(report.counts.created + report.counts.linked, BACKLOG, 'every subscriber was processed');
+    assert.equal(report.counts.created + report.counts.linked, total, 'every subscriber was processed');
     assert.equal(report.counts.linked, existingUserIds.size);
     assert.ok(killsMidTransaction.length >= KILLS / 2, `${killsMidTransaction.length} of ${KILLS} kills hit an open transaction`);
   });

@@ -7,7 +7,7 @@ import { killAllProcesses, processEnvironment, startWaitlist, type WaitlistProce
 import { waitFor } from '../support/wait.ts';
 
 const BACKLOG = 30;
-// Long enough that several messages are always in flight when SIGTERM arrives, short enough to finish them quickly.
+// Long enough that several messages are in flight when SIGTERM arrives, short enough to finish them quickly.
 const SMTP_DELAY_MS = 300;
 
 let harness: TestHarness;

@@ -9,7 +9,7 @@ import { makeSubscriber } from '../support/factories.ts';
 import { killAllProcesses, processEnvironment, startWaitlist } from '../support/processes.ts';
 
 // These tests run against the real web process (`waitlist serve`), whatever mounts the admin panel in it.
-// Until the panel is mounted, GET /admin answers 404 and every test here is reported as skipped.
+// Until the panel is mounted, GET /admin returns 404 and every test here is reported as skipped.
 
 const harness = await createHarness();
 const web = startWaitlist({

@@ -156,8 +156,9 @@ function safeIsDirectory(entry: string): boolean {
 }
 
 /**
- * Checks every window of each password's length inside runs of password characters, which is linear in the
- * text instead of one full search per password (thousands of passwords over megabytes of dumps).
+ * Returns whether any password occurs in `text`. It checks every window of each password length inside runs of
+ * characters that can occur in a password, which is linear in the text, instead of one search per password
+ * (thousands of passwords over megabytes of dumps).
  */
 function containsAny(text: string, passwords: Set<string>): boolean {
   const lengths = new Set([...passwords].map((password) => password.length));

@@ -9,7 +9,7 @@ import type { TestSmtpServer } from './smtp.ts';
 
 /** Options for `checkGuarantees`. */
 export interface GuaranteeOptions {
-  /** Subscribers neither processed nor given up are allowed (a test that stops before the backlog is done). */
+  /** Allows subscribers that are neither processed nor given up, for a test that stops before the backlog is done. */
   allowPending?: boolean;
   /** Ids of users that existed before processing: subscribers linked to them get no email. */
   existingUserIds?: Set<string>;

@@ -95,7 +95,7 @@ export class WaitlistProcess {
     }
   }
 
-  /** Every line of the JSON log file written so far; a line still being written is left out. */
+  /** Returns the parsed lines of the JSON log file written so far, without a line still being written. */
   logLines(): Array<Record<string, unknown>> {
     if (!existsSync(this.logFile)) return [];
 
@@ -124,7 +124,7 @@ export class WaitlistProcess {
     );
   }
 
-  /** The console output so far (standard output and error together). */
+  /** Returns the console output so far, standard output and error together. */
   output(): string {
     return existsSync(this.outputFile) ? readFileSync(this.outputFile, 'utf8') : '';
   }
