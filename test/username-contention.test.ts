@@ -16,7 +16,7 @@ after(async () => {
 
 describe('username contention', () => {
   test('many processors on one base', async () => {
-    const count = 72;
+    const count = 48;
     await harness.context.database.sequelize.query(
       `INSERT INTO waitlist_subscribers (email, name, first_name, created_at)
        SELECT 'sam@example-' || n || '.com', 'Sam', 'Sam', timestamptz '2026-01-01 00:00:00+00' + n * interval '1 second'
