@@ -5,8 +5,8 @@ import { createUserForSubscriber, findUserByEmail } from './create-account.ts';
 import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
 import { sendWelcomeEmail } from './mail/welcome-email.ts';
-import { generateTemporaryPassword, hashPassword } from './passwords.ts';
 import { decideRetry } from './retry-policy.ts';
+import { issueWelcomeCredential } from './welcome-credentials.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
 /** How processing one subscriber ended. */
@@ -84,16 +84,14 @@ async function processClaimed(context: AppContext, subscriber: WaitlistSubscribe
 }
 
 async function createAccountAndSendWelcome(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction): Promise<User> {
-  const { config, models } = context;
+  const { models } = context;
 
-  const password = generateTemporaryPassword(config.passwords.length);
-  const passwordHash = await hashPassword(password, config.passwords.argon2);
-  const passwordExpiresAt = new Date(context.now().getTime() + config.passwords.ttlHours * 3600 * 1000);
-  const user = await createUserForSubscriber(context, subscriber, { passwordHash, passwordExpiresAt }, transaction);
+  const user = await createUserForSubscriber(context, subscriber, { passwordHash: null, passwordExpiresAt: null }, transaction);
+  const credential = await issueWelcomeCredential(context, user, transaction);
 
   let accepted;
   try {
-    accepted = await sendWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
+    accepted = await sendWelcomeEmail(context, { subscriber, user, credential });
   } catch (error) {
     throw new ProcessingFailure(classifySendError(error));
   }
