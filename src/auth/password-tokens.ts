@@ -60,11 +60,16 @@ export async function consumeToken(context: AppContext, row: PasswordToken, tran
   return updated === 1;
 }
 
-/** Voids every link of the user that is neither used nor revoked yet. */
-export async function revokeOutstandingTokens(context: AppContext, userId: string, transaction: Transaction): Promise<number> {
+/** Voids every link of the user (or only those for `purpose`) that is neither used nor revoked yet. */
+export async function revokeOutstandingTokens(
+  context: AppContext,
+  userId: string,
+  transaction: Transaction,
+  purpose?: PasswordTokenPurpose,
+): Promise<number> {
   const [revoked] = await context.models.PasswordToken.update(
     { revoked_at: context.now() },
-    { where: { user_id: userId, used_at: null, revoked_at: null }, transaction },
+    { where: { user_id: userId, used_at: null, revoked_at: null, ...(purpose ? { purpose } : {}) }, transaction },
   );
   return revoked;
 }

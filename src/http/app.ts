@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { AppContext } from '../context.ts';
 import { assertMigrated } from '../database/migrator.ts';
+import { authRoutes } from './auth-routes.ts';
 
 /** Builds the Express app: health checks now; the admin panel and APIs mount here too. */
 export function createApp(context: AppContext): Express {
@@ -20,6 +21,8 @@ export function createApp(context: AppContext): Express {
       response.status(503).json({ status: 'not_ready', error: (error as Error).message });
     }
   });
+
+  app.use(authRoutes(context));
 
   return app;
 }
