@@ -39,9 +39,10 @@ export function pageRenderer(context: AppContext): RenderPage {
       .status(status)
       .set({
         'Content-Type': 'text/html; charset=utf-8',
-        // Pages show one-time links and take passwords: never cache them, never leak the URL in a Referer header.
+        // Pages show one-time links and take passwords: never cache them, and never send their URL to another site.
+        // "same-origin" rather than "no-referrer", because with the latter browsers send "Origin: null" on form posts.
         'Cache-Control': 'no-store',
-        'Referrer-Policy': 'no-referrer',
+        'Referrer-Policy': 'same-origin',
         'X-Content-Type-Options': 'nosniff',
         'X-Frame-Options': 'DENY',
         'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
