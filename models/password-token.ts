@@ -1,6 +1,6 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 
-/** `set_password` links go out in welcome emails (link mode); `reset_password` links answer "forgot password". */
+/** `set_password` links go out in welcome emails (link mode), and `reset_password` links in "forgot password" emails. */
 export type PasswordTokenPurpose = 'set_password' | 'reset_password';
 
 /** A one-time link that lets its holder choose a password. Only the token's SHA-256 is stored. */

@@ -5,13 +5,13 @@ import type { AppContext } from './context.ts';
 import { generateTemporaryPassword, hashPassword } from './passwords.ts';
 import type { User } from '../models/index.ts';
 
-/** What a welcome email shows: a temporary password, or a one-time link to set a password (WELCOME_CREDENTIAL). */
+/** Credential that a welcome email shows: a temporary password, or a one-time link to set a password (WELCOME_CREDENTIAL). */
 export type WelcomeCredential =
   | { kind: 'password'; password: string; expiresAt: Date }
   | { kind: 'link'; url: string; expiresAt: Date };
 
 /**
- * Gives `user` a fresh welcome credential as WELCOME_CREDENTIAL says, after voiding the previous ones:
+ * Gives `user` a fresh welcome credential of the kind WELCOME_CREDENTIAL sets, after voiding the previous ones:
  * - `password`: a temporary password, stored as its argon2id hash with `must_change_password` and an expiry
  *   of TEMP_PASSWORD_TTL_HOURS; the user's sessions end, since the password they signed in with is gone;
  * - `link`: a set-password token valid for WELCOME_LINK_TTL_HOURS, stored as its SHA-256 hash.

@@ -3,7 +3,9 @@ import { after, before, beforeEach, describe, mock, test } from 'node:test';
 import argon2 from 'argon2';
 import type { Express } from 'express';
 import request from 'supertest';
+import { accountSession } from '../src/http/account-session.ts';
 import { createApp } from '../src/http/app.ts';
+import { requireAccount } from '../src/http/auth-api.ts';
 import { verifyPassword } from '../src/passwords.ts';
 import { createHarness, type TestHarness } from './support/context.ts';
 import { processNewSubscriber, resetSignInTables, temporaryPasswordFrom, withAuthConfig } from './support/sign-in.ts';
@@ -163,7 +165,7 @@ describe('sign-in API with a temporary password', () => {
     assert.equal(user!.must_change_password, true, 'no rejected password was stored');
   });
 
-  test('wrong current password is refused', async () => {
+  test('wrong current password is rejected', async () => {
     const account = await newAccount();
     const agent = await signedIn(account.username, account.password);
 
@@ -189,7 +191,7 @@ describe('sign-in API with a temporary password', () => {
     assert.equal(response.status, 200);
   });
 
-  test('expired temporary password is refused', async () => {
+  test('expired temporary password is rejected', async () => {
     const account = await newAccount();
     harness.clock.advanceSeconds(168 * 3600);
 
@@ -200,6 +202,23 @@ describe('sign-in API with a temporary password', () => {
     assert.match(response.body.error.message, /welcome email/);
     assert.match(response.body.error.message, /Forgot password/);
     assert.equal(response.headers['set-cookie'], undefined, 'no session is started');
+  });
+
+  test('guard protects routes of other modules', async () => {
+    const account = await newAccount();
+    const combined = createApp(harness.context);
+    combined.get('/api/things', accountSession(harness.context), requireAccount(harness.context), (_request, response) => {
+      response.json({ owner: response.locals.user.username });
+    });
+    const agent = request.agent(combined);
+
+    assert.equal((await agent.get('/api/things')).body.error.code, 'not_signed_in');
+    await agent.post('/api/auth/login').send({ login: account.username, password: account.password }).expect(200);
+    const blocked = await agent.get('/api/things');
+    assert.equal(blocked.status, 403);
+    assert.equal(blocked.body.error.code, 'password_change_required');
+    await agent.post('/api/auth/change-password').send({ current_password: account.password, new_password: NEW_PASSWORD }).expect(200);
+    assert.deepEqual((await agent.get('/api/things')).body, { owner: account.username });
   });
 
   test('logout ends the session', async () => {
@@ -224,21 +243,21 @@ describe('sign-in API input', () => {
     assert.ok(response.body.error.fields.password);
   });
 
-  test('non-JSON body is refused', async () => {
+  test('non-JSON body is rejected', async () => {
     const response = await request(app).post('/api/auth/login').type('form').send({ login: 'ada', password: 'x' });
 
     assert.equal(response.status, 415);
     assert.equal(response.body.error.code, 'unsupported_media_type');
   });
 
-  test('malformed JSON is refused', async () => {
+  test('malformed JSON is rejected', async () => {
     const response = await request(app).post('/api/auth/login').set('Content-Type', 'application/json').send('{"login":');
 
     assert.equal(response.status, 400);
     assert.equal(response.body.error.code, 'invalid_json');
   });
 
-  test('cross-site request is refused', async () => {
+  test('cross-site request is rejected', async () => {
     const account = await newAccount();
 
     const response = await request(app)

@@ -299,7 +299,7 @@ describe('forgotten passwords', () => {
     assert.equal(harness.smtp.messagesTo('often@example.com').length, 2 + MAX_RESET_EMAILS_PER_HOUR);
   });
 
-  test('refused email leaves no usable link', async () => {
+  test('rejected email leaves no usable link', async () => {
     await linkAccount('bounce@example.com');
     harness.smtp.recipientReply = () => ({ code: 550, message: 'Mailbox unavailable' });
 

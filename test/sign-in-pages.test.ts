@@ -26,7 +26,7 @@ beforeEach(async () => {
 
 const NEW_PASSWORD = 'lanterns over the quiet harbour';
 
-/** The text of an element's content, without tags, for checks that do not depend on markup details. */
+/** Strips styles and tags from `html`, for checks that do not depend on markup details. */
 function textOf(html: string): string {
   return html.replace(/<style[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 }
@@ -169,10 +169,10 @@ describe('sign-in pages', () => {
       .set({ Origin: 'null', 'Sec-Fetch-Site': 'same-origin' })
       .send({ login: 'someone', password: 'not the password' });
 
-    assert.equal(response.status, 401, 'the form was handled, not refused');
+    assert.equal(response.status, 401, 'the form was handled, not rejected');
   });
 
-  test('form from another site is refused', async () => {
+  test('form from another site is rejected', async () => {
     const cases = [{ Origin: 'https://elsewhere.example' }, { Origin: 'null', 'Sec-Fetch-Site': 'cross-site' }, { 'Sec-Fetch-Site': 'cross-site' }];
 
     for (const headers of cases) {

@@ -3,7 +3,7 @@
  * - `invalid_input`: a field is missing or breaks a rule; `fields` names each one;
  * - `invalid_credentials`: the login or the password is wrong (never saying which);
  * - `temporary_password_expired`: the emailed temporary password is past its expiry;
- * - `too_many_attempts`: the sign-in throttle refused the request; `Retry-After` says when to try again;
+ * - `too_many_attempts`: the sign-in throttle rejected the request; the `Retry-After` header gives the seconds to wait;
  * - `not_signed_in`: the request has no valid session;
  * - `password_change_required`: the person signed in with a temporary password and must replace it first;
  * - `invalid_token`: the set-password or reset link is unknown, used or replaced by a newer one;

@@ -7,7 +7,7 @@ import { dictionary } from '@zxcvbn-ts/language-common';
  */
 const COMMON_PASSWORDS: ReadonlySet<string> = new Set(dictionary['passwords-common'].map((entry) => String(entry).toLowerCase()));
 
-/** Whether `password` (already normalized) is on the common-password list, without regard to case. */
+/** Returns whether `password` (already normalized) is on the common-password list, without regard to case. */
 export function isCommonPassword(password: string): boolean {
   return COMMON_PASSWORDS.has(password.toLowerCase());
 }

@@ -62,7 +62,7 @@ export interface TokenPasswordRequest {
 
 /**
  * Sets a password through a set-password or reset link. The token is used up only here, when the new password
- * is accepted: a rejected password leaves the link valid. Every session of the user ends, since whoever holds
+ * is accepted: a rejected password leaves the link valid. Every session of the user ends, because the holder of
  * the link now controls the account; the caller signs the person in afresh.
  */
 export async function setPasswordWithToken(auth: AuthService, request: TokenPasswordRequest): Promise<User> {

@@ -1,9 +1,9 @@
 import { isCommonPassword } from './common-passwords.ts';
 
-/** Shortest new password, in characters (Unicode code points after normalization). */
+/** Minimum length of a new password, in characters (Unicode code points after normalization). */
 export const MIN_PASSWORD_LENGTH = 12;
 
-/** Longest new password, in characters; generous for passphrases, and it caps the work one request can ask for. */
+/** Maximum length of a new password, in characters: generous for passphrases, and a cap on the work one request causes. */
 export const MAX_PASSWORD_LENGTH = 256;
 
 /**

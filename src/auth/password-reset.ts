@@ -8,7 +8,7 @@ import { createPasswordToken, revokeOutstandingTokens } from './password-tokens.
 import { tooManyAttempts } from './sign-in.ts';
 import type { User } from '../../models/index.ts';
 
-/** Reset emails per account per hour, at most; further requests are answered as usual but send nothing. */
+/** Maximum reset emails per account per hour. Further requests get the usual response but send nothing. */
 export const MAX_RESET_EMAILS_PER_HOUR = 3;
 
 const MAX_EMAIL_LENGTH = 254;
@@ -19,7 +19,7 @@ export interface ResetRequest {
 }
 
 /**
- * Accepts a "forgot password" request. The answer is the same whether or not an account uses the address:
+ * Accepts a "forgot password" request. The response is the same whether or not an account uses the address:
  * the lookup and the email happen in the background, after the response, so its timing tells nothing either.
  * Throws only for a malformed address or a client address over the throttle limit.
  */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import type { AppContext } from '../context.ts';
 
-/** What a throttle key counts: failures for one login (username or email) or from one client address. */
+/** Kind of throttle counter: failures for one login (username or email), from one client address, or reset requests from one address. */
 export type ThrottleScope = 'login' | 'address' | 'reset-request';
 
 export interface ThrottleKey {
@@ -23,12 +23,12 @@ interface CounterRow {
   window_started_at: Date;
 }
 
-/** How often, at most, a process deletes counters whose window has passed. */
+/** Minimum interval between two deletions of expired counters in one process. */
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
  * Counts attempts per key in the `sign_in_throttles` table, so that every web process sharing the database
- * sees the same counts. Each attempt is counted before the password is checked, in one upsert, so concurrent
+ * reads the same counts. Each attempt is counted before the password is checked, in one upsert, so concurrent
  * requests cannot slip past the limit; a successful sign-in then takes its attempt back.
  * Counters use fixed windows of SIGN_IN_THROTTLE_WINDOW_MINUTES that start at a key's first attempt.
  */
@@ -97,7 +97,7 @@ export class SignInThrottle {
   }
 }
 
-/** Keys are stored as SHA-256 hashes, so the table holds no typed usernames, email addresses or client addresses. */
+/** Keys are stored as SHA-256 hashes, so the table contains no typed usernames, email addresses or client addresses. */
 function hashKey(key: ThrottleKey): string {
   return createHash('sha256').update(`${key.scope}\u0000${key.value}`).digest('hex');
 }

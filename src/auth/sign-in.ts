@@ -5,7 +5,7 @@ import type { AuthService } from './auth-service.ts';
 import type { ThrottleKey } from './sign-in-throttle.ts';
 import type { User } from '../../models/index.ts';
 
-/** Longest login or password accepted as input at all, in UTF-16 units; longer input is invalid, not checked. */
+/** Maximum login and password input lengths, in UTF-16 units. Longer input is rejected as invalid without a check. */
 const MAX_LOGIN_INPUT = 254;
 const MAX_PASSWORD_INPUT = 1024;
 
@@ -34,7 +34,7 @@ export interface PublicUser {
 /**
  * Checks a login and password and returns the user. Throws `invalid_credentials` for an unknown login, an
  * inactive account, an account without a password and a wrong password alike, after the same work in each case
- * (one lookup, one throttle update, one argon2 verification), so neither the answer nor its timing tells them apart.
+ * (one lookup, one throttle update, one argon2 verification), so neither the response nor its timing tells them apart.
  * A correct but expired temporary password throws `temporary_password_expired`.
  * The first sign-in with the emailed temporary password marks the email as verified, since only that mailbox got it.
  */

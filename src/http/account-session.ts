@@ -25,7 +25,7 @@ export function accountSession(context: AppContext): RequestHandler {
   return middleware;
 }
 
-/** Returns the active user of the request's session, or undefined when nobody is signed in. */
+/** Returns the active user of the request's session, or undefined when the session has no signed-in user. */
 export async function sessionUser(context: AppContext, request: Request): Promise<User | undefined> {
   const userId = request.session?.userId;
   if (!userId) return undefined;
@@ -49,7 +49,7 @@ export async function endSession(request: Request, response: Response): Promise<
   response.clearCookie(ACCOUNT_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict' });
 }
 
-/** The client's address as Express reports it; with TRUST_PROXY set, the address the proxy saw. */
+/** Returns the client's address as Express reports it. With TRUST_PROXY set, it is the address the proxy saw. */
 export function clientAddress(request: Request): string {
   return request.ip ?? request.socket.remoteAddress ?? 'unknown';
 }

@@ -11,7 +11,7 @@ import { clientAddress, endSession, sessionUser, startSession } from './account-
 import { rejectCrossSiteRequests } from './same-site.ts';
 
 /**
- * The JSON API under /api/auth/ for operators with a front end of their own. Errors come as
+ * Builds the JSON API under /api/auth/ for operators with a front end of their own. Errors come as
  * `{ error: { code, message, fields } }` with the codes listed in src/auth/auth-error.ts.
  * Expects the account session middleware to run before it.
  */
@@ -36,10 +36,9 @@ export function authApiRouter(context: AppContext): Router {
     response.status(204).end();
   }));
 
-  router.get('/me', handle(async (request, response) => {
-    const user = await signedInUser(context, request, { allowPasswordChange: false });
-    response.json({ user: publicUser(user) });
-  }));
+  router.get('/me', requireAccount(context), (_request, response) => {
+    response.json({ user: publicUser(response.locals.user) });
+  });
 
   router.post('/change-password', handle(async (request, response) => {
     const user = await signedInUser(context, request, { allowPasswordChange: true });
@@ -76,6 +75,23 @@ function tokenHandler(context: AppContext, purpose: PasswordTokenPurpose): (requ
     const user = await setPasswordWithToken(authServiceFor(context), { purpose, token: request.body.token, newPassword: request.body.new_password });
     await startSession(request, user);
     response.json({ user: publicUser(user) });
+  };
+}
+
+/**
+ * Builds middleware for API routes that need a signed-in person whose password change is done: it puts the user
+ * in `response.locals.user`, or answers 401 `not_signed_in` or 403 `password_change_required`.
+ * The account session middleware must run before it.
+ */
+export function requireAccount(context: AppContext): RequestHandler {
+  return (request, response, next) => {
+    signedInUser(context, request, { allowPasswordChange: false }).then(
+      (user) => {
+        response.locals.user = user;
+        next();
+      },
+      (error) => (error instanceof AuthError ? sendError(response, error) : next(error)),
+    );
   };
 }
 

@@ -18,8 +18,8 @@ const TOKEN_PAGES: Record<PasswordTokenPurpose, { path: string; title: string }>
 };
 
 /**
- * The built-in sign-in pages under /auth/: plain HTML forms that work without JavaScript, rendered from
- * views/auth. Each form posts back to its own page; success answers with a 303 redirect.
+ * Builds the sign-in pages under /auth/: plain HTML forms that work without JavaScript, rendered from
+ * views/auth. Each form posts back to its own page, and success redirects with a 303.
  * Expects the account session middleware to run before it.
  */
 export function authPagesRouter(context: AppContext): Router {
@@ -29,7 +29,7 @@ export function authPagesRouter(context: AppContext): Router {
 
   router.use(express.urlencoded({ extended: false, limit: '16kb' }));
   router.use(rejectCrossSiteRequests(context, (_request, response) => {
-    void render(response, 'error', { title: 'Request refused', message: 'This form was sent from another site. Open the page here and send it again.' }, 403);
+    void render(response, 'error', { title: 'Request rejected', message: 'This form was sent from another site. Open the page here and send it again.' }, 403);
   }));
 
   router.get('/', (_request, response) => response.redirect(303, '/auth/login'));

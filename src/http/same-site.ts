@@ -5,7 +5,7 @@ import type { AppContext } from '../context.ts';
  * Rejects state-changing requests that a browser sent from another site (cross-site request forgery), using the
  * `Sec-Fetch-Site` and `Origin` headers that browsers add. The session cookie is `SameSite=Strict` as well;
  * this also stops forged sign-ins, which need no cookie. Requests with neither header (curl, servers) pass, and
- * so do requests from FRONTEND_URL's origin. `reject` writes the refusal in the caller's format (JSON or a page).
+ * so do requests from FRONTEND_URL's origin. `reject` writes the rejection in the caller's format (JSON or a page).
  */
 export function rejectCrossSiteRequests(context: AppContext, reject: (request: Request, response: Response) => void): RequestHandler {
   const frontendOrigin = new URL(context.config.email.frontendUrl).origin;
@@ -26,7 +26,7 @@ export function rejectCrossSiteRequests(context: AppContext, reject: (request: R
   };
 }
 
-/** The host (with port) of an Origin header; compared without the scheme, which a TLS-terminating proxy hides. */
+/** Returns the host (with port) of an Origin header. The scheme is left out because a TLS-terminating proxy hides it. */
 function originHost(origin: string): string | undefined {
   try {
     return new URL(origin).host;

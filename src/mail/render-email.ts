@@ -7,7 +7,7 @@ export interface WelcomeEmailData {
   displayName: string;
   email: string;
   username: string;
-  /** `password` or `link`, as WELCOME_CREDENTIAL says. */
+  /** `password` or `link`, from WELCOME_CREDENTIAL. */
   credentialKind: 'password' | 'link';
   /** The temporary password; null in link mode. */
   password: string | null;
