@@ -8,7 +8,9 @@ import { MAX_RESET_EMAILS_PER_HOUR } from '../src/auth/password-reset.ts';
 import { createApp } from '../src/http/app.ts';
 import { verifyPassword } from '../src/passwords.ts';
 import { invalidatePreviousCredentials, issueWelcomeCredential } from '../src/welcome-credentials.ts';
+import { runBatch } from '../src/run-batch.ts';
 import { createHarness, type TestHarness } from './support/context.ts';
+import { makeSubscriber } from './support/factories.ts';
 import { processNewSubscriber, resetSignInTables, temporaryPasswordFrom, tokenFrom, waitUntil, withAuthConfig } from './support/sign-in.ts';
 
 let harness: TestHarness;
@@ -66,6 +68,27 @@ describe('set-password links', () => {
     assert.equal(row.token_hash, createHash('sha256').update(account.token).digest('hex'));
     assert.equal(row.purpose, 'set_password');
     assert.equal(row.expires_at.getTime(), harness.clock.now.getTime() + 72 * 3600 * 1000);
+  });
+
+  test('HTML part links to the form', async () => {
+    const account = await linkAccount('html@example.com');
+    const [email] = harness.smtp.messagesTo('html@example.com');
+    const html = String(email.parsed.html);
+
+    assert.match(html, new RegExp(`href="http://127\\.0\\.0\\.1:9/auth/set-password\\?token=${account.token}"`));
+    assert.match(html, />Choose your password</);
+    assert.doesNotMatch(html, /Temporary password/);
+  });
+
+  test('SMTP failure leaves no account or link', async () => {
+    await makeSubscriber(harness.context, { email: 'down@example.com' });
+    await harness.smtp.mode('refuse');
+
+    const summary = await runBatch(harness.context, { batchSize: 1, trigger: 'test' });
+
+    assert.equal(summary.failed, 1);
+    assert.equal(await harness.context.models.User.count(), 0);
+    assert.equal(await harness.context.models.PasswordToken.count(), 0);
   });
 
   test('opening the link does not use it', async () => {
