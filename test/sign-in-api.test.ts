@@ -332,6 +332,7 @@ describe('sign-in throttling', () => {
   test('account locks after failures, then recovers', async () => {
     const account = await newAccount();
     const limit = harness.config.auth.throttle.maxFailuresPerAccount;
+    const firstLogLine = harness.logs.length;
 
     for (let attempt = 1; attempt <= limit; attempt++) {
       const response = await request(app).post('/api/auth/login').send({ login: account.username, password: `wrong ${attempt}` });
@@ -342,6 +343,10 @@ describe('sign-in throttling', () => {
     assert.equal(locked.status, 429);
     assert.equal(locked.body.error.code, 'too_many_attempts');
     assert.equal(locked.headers['retry-after'], String(15 * 60));
+    await request(app).post('/api/auth/login').send({ login: account.username, password: account.password }).expect(429);
+    const warnings = harness.logs.slice(firstLogLine).filter((line) => String(line.msg).startsWith('sign-in throttled'));
+    assert.equal(warnings.length, 1, 'the lockout is logged once');
+    assert.ok(!JSON.stringify(warnings).includes(account.username), 'the log line names no login');
 
     harness.clock.advanceSeconds(15 * 60);
     const recovered = await request(app).post('/api/auth/login').send({ login: account.username, password: account.password });

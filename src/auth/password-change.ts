@@ -51,6 +51,7 @@ export async function changePassword(auth: AuthService, request: ChangePasswordR
   await context.database.sequelize.transaction((transaction) =>
     storeNewPassword(auth, user, passwordHash, { transaction, keepSessionId: request.sessionId }),
   );
+  context.logger.info({ userId: user.id, via: 'change_password' }, 'password changed');
   return user;
 }
 
@@ -88,6 +89,7 @@ export async function setPasswordWithToken(auth: AuthService, request: TokenPass
     }
     await storeNewPassword(auth, user, passwordHash, { transaction, verified: true });
   });
+  context.logger.info({ userId: user.id, via: request.purpose }, 'password changed');
   return user;
 }
 

@@ -13,6 +13,8 @@ export interface ThrottleKey {
 
 export interface ThrottleVerdict {
   limited: boolean;
+  /** True for the one attempt that first went over a limit in the window, so that a lockout is logged once. */
+  justLimited: boolean;
   /** Seconds until the longest of the exceeded windows ends; 0 when not limited. */
   retryAfterSeconds: number;
 }
@@ -29,7 +31,8 @@ const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 /**
  * Counts attempts per key in the `sign_in_throttles` table, so that every web process sharing the database
  * reads the same counts. Each attempt is counted before the password is checked, in one upsert, so concurrent
- * requests cannot slip past the limit; a successful sign-in then takes its attempt back.
+ * requests cannot slip past the limit.
+ * A successful sign-in then takes its attempt back.
  * Counters use fixed windows of SIGN_IN_THROTTLE_WINDOW_MINUTES that start at a key's first attempt.
  */
 export class SignInThrottle {
@@ -54,13 +57,15 @@ export class SignInThrottle {
     await this.pruneNowAndThen(now);
 
     let retryAfterMs = 0;
+    let justLimited = false;
     for (const key of keys) {
       const row = rows.find((candidate) => candidate.key === hashKey(key));
       if (row && row.attempts > this.limitFor(key.scope)) {
         retryAfterMs = Math.max(retryAfterMs, new Date(row.window_started_at).getTime() + windowMs - now.getTime());
+        justLimited ||= row.attempts === this.limitFor(key.scope) + 1;
       }
     }
-    return { limited: retryAfterMs > 0, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
+    return { limited: retryAfterMs > 0, justLimited, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
   }
 
   /**

@@ -34,7 +34,7 @@ export interface PublicUser {
 /**
  * Checks a login and password and returns the user. Throws `invalid_credentials` for an unknown login, an
  * inactive account, an account without a password and a wrong password alike, after the same work in each case
- * (one lookup, one throttle update, one argon2 verification), so neither the response nor its timing tells them apart.
+ * (one lookup, one throttle update, one argon2 verification), so neither the response nor its timing distinguishes them.
  * A correct but expired temporary password throws `temporary_password_expired`.
  * The first sign-in with the emailed temporary password marks the email as verified, since only that mailbox got it.
  */
@@ -45,6 +45,9 @@ export async function signIn(auth: AuthService, request: SignInRequest): Promise
   const loginKey: ThrottleKey = { scope: 'login', value: login };
   const addressKey: ThrottleKey = { scope: 'address', value: request.address };
   const verdict = await auth.throttle.recordAttempt([loginKey, addressKey]);
+  if (verdict.justLimited) {
+    context.logger.warn({ retryAfterSeconds: verdict.retryAfterSeconds }, 'sign-in throttled: too many failures for one login or client address');
+  }
   if (verdict.limited) throw tooManyAttempts(verdict.retryAfterSeconds);
 
   const user = await findUserByLogin(context, login);
@@ -62,6 +65,7 @@ export async function signIn(auth: AuthService, request: SignInRequest): Promise
 
   await auth.throttle.recordSuccess(loginKey, addressKey);
   await user.update({ last_login: context.now(), is_verified: user.is_verified || user.must_change_password });
+  context.logger.info({ userId: user.id, mustChangePassword: user.must_change_password }, 'signed in');
   return user;
 }
 

@@ -80,7 +80,7 @@ function tokenHandler(context: AppContext, purpose: PasswordTokenPurpose): (requ
 
 /**
  * Builds middleware for API routes that need a signed-in person whose password change is done: it puts the user
- * in `response.locals.user`, or answers 401 `not_signed_in` or 403 `password_change_required`.
+ * in `response.locals.user`, or responds with 401 `not_signed_in` or 403 `password_change_required`.
  * The account session middleware must run before it.
  */
 export function requireAccount(context: AppContext): RequestHandler {
