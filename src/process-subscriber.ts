@@ -9,7 +9,7 @@ import { generateTemporaryPassword, hashPassword } from './passwords.ts';
 import { decideRetry } from './retry-policy.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
-/** How processing one subscriber ended. */
+/** Result of processing one subscriber. */
 export type ProcessOutcome =
   | { result: 'created'; subscriberId: string; userId: string; username: string }
   | { result: 'linked'; subscriberId: string; userId: string }

@@ -20,7 +20,7 @@ export interface Scheduler {
 
 /**
  * Runs the processor every `intervalSeconds`, start to start, the first run at once, never two at a time.
- * Cron steps cannot say "every 45 seconds" (they restart each minute), so node-cron ticks every second and
+ * Cron steps cannot express "every 45 seconds" because they restart each minute, so node-cron ticks every second and
  * each tick starts a run only when the period since the last start has passed.
  */
 export function startScheduler(context: AppContext, options: SchedulerOptions): Scheduler {

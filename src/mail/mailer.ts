@@ -12,7 +12,7 @@ export interface OutgoingEmail {
   text: string;
 }
 
-/** What the server (or the outbox) said when it took a message. */
+/** Reply of the SMTP server (or the outbox) that took a message. */
 export interface AcceptedEmail {
   messageId: string;
   response: string;
@@ -23,7 +23,7 @@ export interface Mailer {
   /** Resolves once the SMTP server accepted the message, and rejects with nodemailer's error otherwise. */
   send(email: OutgoingEmail): Promise<AcceptedEmail>;
   close(): void;
-  /** Where messages go, for the start-up log: an SMTP server or an outbox folder. */
+  /** Destination of messages, for the start-up log: an SMTP server or an outbox folder. */
   readonly destination: string;
 }
 
