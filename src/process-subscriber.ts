@@ -4,7 +4,7 @@ import type { AppContext } from './context.ts';
 import { createUserForSubscriber, findUserByEmail } from './create-account.ts';
 import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
-import { sendWelcomeEmail } from './mail/welcome-email.ts';
+import { renderWelcomeEmail } from './mail/welcome-email.ts';
 import { generateTemporaryPassword, hashPassword } from './passwords.ts';
 import { decideRetry } from './retry-policy.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
@@ -91,9 +91,10 @@ async function createAccountAndSendWelcome(context: AppContext, subscriber: Wait
   const passwordExpiresAt = new Date(context.now().getTime() + config.passwords.ttlHours * 3600 * 1000);
   const user = await createUserForSubscriber(context, subscriber, { passwordHash, passwordExpiresAt }, transaction);
 
+  const email = await renderWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
   let accepted;
   try {
-    accepted = await sendWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
+    accepted = await context.mailer.send(email);
   } catch (error) {
     throw new ProcessingFailure(classifySendError(error));
   }
