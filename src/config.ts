@@ -309,7 +309,7 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return value;
 }
 
-/** Returns the folder that holds package.json, both from `src/` and from the compiled `dist/src/`. */
+/** Returns the folder that contains package.json, both from `src/` and from the compiled `dist/src/`. */
 export function projectRoot(): string {
   let folder = path.dirname(new URL(import.meta.url).pathname);
   while (!existsSync(path.join(folder, 'package.json')) && folder !== path.dirname(folder)) {

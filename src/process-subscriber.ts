@@ -4,12 +4,12 @@ import type { AppContext } from './context.ts';
 import { createUserForSubscriber, findUserByEmail } from './create-account.ts';
 import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
-import { sendWelcomeEmail } from './mail/welcome-email.ts';
+import { renderWelcomeEmail } from './mail/welcome-email.ts';
 import { decideRetry } from './retry-policy.ts';
 import { issueWelcomeCredential } from './welcome-credentials.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
-/** How processing one subscriber ended. */
+/** Result of processing one subscriber. */
 export type ProcessOutcome =
   | { result: 'created'; subscriberId: string; userId: string; username: string }
   | { result: 'linked'; subscriberId: string; userId: string }
@@ -89,9 +89,10 @@ async function createAccountAndSendWelcome(context: AppContext, subscriber: Wait
   const user = await createUserForSubscriber(context, subscriber, { passwordHash: null, passwordExpiresAt: null }, transaction);
   const credential = await issueWelcomeCredential(context, user, transaction);
 
+  const email = await renderWelcomeEmail(context, { subscriber, user, credential });
   let accepted;
   try {
-    accepted = await sendWelcomeEmail(context, { subscriber, user, credential });
+    accepted = await context.mailer.send(email);
   } catch (error) {
     throw new ProcessingFailure(classifySendError(error));
   }

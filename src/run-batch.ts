@@ -6,7 +6,7 @@ import { processNextSubscriber, type ProcessOutcome } from './process-subscriber
 export interface RunOptions {
   /** At most this many subscribers are claimed in the run. */
   batchSize: number;
-  /** What started the run, stored on its processor_runs row: `schedule`, `command` or `admin`. */
+  /** Trigger of the run, stored on its processor_runs row: `schedule`, `command` or `admin`. */
   trigger: string;
   /** Only these subscribers, whether due or not (for admin actions on a selection). */
   ids?: string[];

@@ -4,8 +4,6 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { APPLICATION_NAME, useEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 
-// BIGINT ids come back as strings from pg; counts from COUNT(*) too. Keep them as strings, as Sequelize expects.
-
 export interface Database {
   sequelize: Sequelize;
   /** Connection URL, for the few parts that open their own pool (sessions). */

@@ -44,7 +44,7 @@ export function sessionMiddleware(context: AppContext, options: SessionOptions):
 
 const pools = new WeakMap<AppContext, pg.Pool>();
 
-/** One small pg pool for session reads and writes per context, closed with the database. */
+/** Returns the small pg pool for session reads and writes of this context; it closes with the database. */
 function sessionPool(context: AppContext): pg.Pool {
   let pool = pools.get(context);
   if (!pool) {
