@@ -26,7 +26,7 @@ export async function changePassword(auth: AuthService, request: ChangePasswordR
   const { context } = auth;
   const current = typeof request.currentPassword === 'string' ? request.currentPassword : '';
 
-  const accountKey = { scope: 'login' as const, value: `user-id:${request.userId}` };
+  const accountKey = { scope: 'account' as const, value: String(request.userId) };
   const addressKey = { scope: 'address' as const, value: request.address };
   const verdict = await auth.throttle.recordAttempt([accountKey, addressKey]);
   if (verdict.limited) throw tooManyAttempts(verdict.retryAfterSeconds);

@@ -33,6 +33,7 @@ export async function requestPasswordReset(auth: AuthService, request: ResetRequ
   const verdict = await auth.throttle.recordAttempt([{ scope: 'reset-request', value: request.address }]);
   if (verdict.limited) throw tooManyAttempts(verdict.retryAfterSeconds);
 
+  // NOTE: the background work lives in this process only; if it dies before sending, the person asks again.
   auth.runInBackground('password reset email', () => sendResetLinkIfAccount(auth, email));
 }
 

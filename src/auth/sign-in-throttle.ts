@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import type { AppContext } from '../context.ts';
 
-/** Kind of throttle counter: failures for one login (username or email), from one client address, or reset requests from one address. */
-export type ThrottleScope = 'login' | 'address' | 'reset-request';
+/**
+ * Kind of throttle counter: failures for one login (username or email) or for one signed-in account's current
+ * password, failures from one client address, or reset requests from one address.
+ */
+export type ThrottleScope = 'login' | 'account' | 'address' | 'reset-request';
 
 export interface ThrottleKey {
   scope: ThrottleScope;
@@ -51,7 +54,8 @@ export class SignInThrottle {
          attempts = CASE WHEN counter.window_started_at <= $3 THEN 1 ELSE counter.attempts + 1 END,
          window_started_at = CASE WHEN counter.window_started_at <= $3 THEN $2 ELSE counter.window_started_at END
        RETURNING key, attempts, window_started_at`,
-      { bind: [[...new Set(keys.map(hashKey))], now.toISOString(), new Date(now.getTime() - windowMs).toISOString()], type: QueryTypes.SELECT },
+      // Sorted keys lock their rows in one order in every request, so two upserts never deadlock.
+      { bind: [[...new Set(keys.map(hashKey))].sort(), now.toISOString(), new Date(now.getTime() - windowMs).toISOString()], type: QueryTypes.SELECT },
     );
 
     await this.pruneNowAndThen(now);
@@ -83,7 +87,7 @@ export class SignInThrottle {
 
   private limitFor(scope: ThrottleScope): number {
     const limits = this.context.config.auth.throttle;
-    return scope === 'login' ? limits.maxFailuresPerAccount : limits.maxFailuresPerAddress;
+    return scope === 'login' || scope === 'account' ? limits.maxFailuresPerAccount : limits.maxFailuresPerAddress;
   }
 
   private windowMs(): number {

@@ -42,6 +42,8 @@ export async function signIn(auth: AuthService, request: SignInRequest): Promise
   const { context } = auth;
   const { login, password } = readCredentials(request);
 
+  // NOTE: the counter belongs to the login as typed, not to the account, so one account's username and email are
+  // counted apart (twice the limit in all). Keying by account would tell whether a username and an email match.
   const loginKey: ThrottleKey = { scope: 'login', value: login };
   const addressKey: ThrottleKey = { scope: 'address', value: request.address };
   const verdict = await auth.throttle.recordAttempt([loginKey, addressKey]);
