@@ -20,7 +20,7 @@ export interface ResetRequest {
 
 /**
  * Accepts a "forgot password" request. The response is the same whether or not an account uses the address:
- * the lookup and the email happen in the background, after the response, so its timing tells nothing either.
+ * the lookup and the email happen in the background, after the response, so its timing reveals nothing either.
  * Throws only for a malformed address or a client address over the throttle limit.
  */
 export async function requestPasswordReset(auth: AuthService, request: ResetRequest): Promise<void> {
@@ -33,7 +33,7 @@ export async function requestPasswordReset(auth: AuthService, request: ResetRequ
   const verdict = await auth.throttle.recordAttempt([{ scope: 'reset-request', value: request.address }]);
   if (verdict.limited) throw tooManyAttempts(verdict.retryAfterSeconds);
 
-  // NOTE: the background work lives in this process only; if it dies before sending, the person asks again.
+  // NOTE: the background work lives in this process only. If the process dies before sending, the person must request again.
   auth.runInBackground('password reset email', () => sendResetLinkIfAccount(auth, email));
 }
 

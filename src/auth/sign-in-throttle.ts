@@ -54,7 +54,7 @@ export class SignInThrottle {
          attempts = CASE WHEN counter.window_started_at <= $3 THEN 1 ELSE counter.attempts + 1 END,
          window_started_at = CASE WHEN counter.window_started_at <= $3 THEN $2 ELSE counter.window_started_at END
        RETURNING key, attempts, window_started_at`,
-      // Sorted keys lock their rows in one order in every request, so two upserts never deadlock.
+      // Sorted keys lock their rows in the same order in every request, so two of these upserts cannot deadlock.
       { bind: [[...new Set(keys.map(hashKey))].sort(), now.toISOString(), new Date(now.getTime() - windowMs).toISOString()], type: QueryTypes.SELECT },
     );
 

@@ -33,7 +33,7 @@ export interface PublicUser {
 
 /**
  * Checks a login and password and returns the user. Throws `invalid_credentials` for an unknown login, an
- * inactive account, an account without a password and a wrong password alike, after the same work in each case
+ * inactive account, an account without a password and a wrong password alike. Each case does the same work
  * (one lookup, one throttle update, one argon2 verification), so neither the response nor its timing distinguishes them.
  * A correct but expired temporary password throws `temporary_password_expired`.
  * The first sign-in with the emailed temporary password marks the email as verified, since only that mailbox got it.
