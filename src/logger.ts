@@ -69,7 +69,7 @@ function rotatingLogFile(log: { file?: string; maxSizeMb: number; maxFiles: numb
   mkdirSync(path.dirname(log.file!), { recursive: true });
   const stream = createStream(log.file!, { size: `${log.maxSizeMb}M`, rotate: log.maxFiles });
 
-  // After an error the stream is closed for good; the console keeps logging, so say it once and carry on.
+  // After an error the stream is closed for good, but the console keeps logging, so report it once and carry on.
   let reported = false;
   stream.on('error', (error) => {
     if (reported) return;

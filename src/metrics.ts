@@ -7,7 +7,7 @@ import { classifySendError, type SendErrorCode } from './mail/send-errors.ts';
 import type { ProcessOutcome } from './process-subscriber.ts';
 import type { RunSummary } from './run-batch.ts';
 
-/** What the processor reports as it works; AppContext carries one only when metrics are exposed. */
+/** Recorder of the processor's work; AppContext carries one only when metrics are exposed. */
 export interface MetricsRecorder {
   /** Counts one processed subscriber and its duration in seconds, from the claim to the commit. */
   recordOutcome(outcome: ProcessOutcome, seconds: number): void;
@@ -17,7 +17,7 @@ export interface MetricsRecorder {
   recordRun(summary: RunSummary, crashed: boolean): void;
 }
 
-/** Longest wait for the database values of one scrape, so that a hung database cannot hang the scraper too. */
+/** Maximum wait for the database values of one scrape, so that a hung database cannot hang the scraper too. */
 const DATABASE_READ_TIMEOUT_MS = 5000;
 
 /** Seconds; a subscriber takes a hash (tens of milliseconds) plus an SMTP exchange (up to EMAIL_TIMEOUT_SECONDS). */
@@ -39,9 +39,9 @@ const COUNTS_SQL = `
 const PAUSED_SQL = 'SELECT paused FROM processor_settings WHERE id = 1';
 
 /**
- * The service's Prometheus metrics in their own registry. Counters and histograms cover what this process did;
- * the pending, needs-attention and paused gauges are read from the database at each scrape, so every process
- * reports the same totals whichever process did the work.
+ * The service's Prometheus metrics in their own registry. Counters and histograms cover what this process did.
+ * The pending, needs-attention and paused gauges are read from the database at each scrape, so every process
+ * reports the same totals, whichever process did the work.
  */
 export class Metrics implements MetricsRecorder {
   readonly registry = new Registry();
@@ -123,7 +123,7 @@ export class Metrics implements MetricsRecorder {
 
   private readonly databaseUp = new Gauge({
     name: 'waitlist_database_up',
-    help: '1 when the database answered the last scrape, 0 when it did not (then the database gauges are NaN).',
+    help: '1 when the database responded to the last scrape, 0 when it did not (then the database gauges are NaN).',
     registers: [this.registry],
   });
 
@@ -157,7 +157,9 @@ export class Metrics implements MetricsRecorder {
   }
 
   recordRun(summary: RunSummary, crashed: boolean): void {
-    const result = crashed ? 'crashed' : summary.stoppedBy ? 'stopped_early' : 'completed';
+    let result = 'completed';
+    if (crashed) result = 'crashed';
+    else if (summary.stoppedBy) result = 'stopped_early';
     this.runs.inc({ result });
     if (result !== 'completed') return;
 
@@ -183,17 +185,17 @@ export class Metrics implements MetricsRecorder {
       this.paused.set(values.paused ? 1 : 0);
       this.databaseUp.set(1);
 
-      if (!this.databaseWasUp) logger.info('metrics: the database answers again');
+      if (!this.databaseWasUp) logger.info('metrics: the database responds again');
       this.databaseWasUp = true;
     } catch (error) {
-      // Stale counts would hide the outage, and 0 would read as "nothing pending", so the gauges read NaN until the next answer.
+      // Stale counts would hide the outage, and 0 would read as "nothing pending", so the gauges read NaN until the next response.
       this.pending.set(Number.NaN);
       this.needsAttention.set(Number.NaN);
       this.paused.set(Number.NaN);
       this.databaseUp.set(0);
 
       // One line per outage rather than one per scrape.
-      if (this.databaseWasUp) logger.warn({ err: toError(error) }, 'metrics: the database did not answer; its gauges read NaN until it does');
+      if (this.databaseWasUp) logger.warn({ err: toError(error) }, 'metrics: the database did not respond; its gauges read NaN until it does');
       this.databaseWasUp = false;
     }
   }
@@ -235,7 +237,7 @@ export async function timeWelcomeEmail<T>(metrics: MetricsRecorder | undefined, 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new Error(`the database did not respond within ${timeoutMs} ms`)), timeoutMs);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

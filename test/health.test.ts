@@ -71,7 +71,7 @@ describe('health checks', () => {
       assert.deepEqual(first.body, {
         status: 'not_ready',
         reason: 'database_unreachable',
-        message: 'The database did not answer; the service log has the error.',
+        message: 'The database did not respond; the service log has the error.',
       });
       assert.equal((await request(app).get('/readyz')).status, 503);
       assert.equal(notReadyLines(), 1, 'one log line per outage, not per probe');
@@ -80,7 +80,7 @@ describe('health checks', () => {
       // The pool may still hand out one failed connection attempt, so recovery is a poll with a deadline.
       await proxy.restore();
       await waitFor(async () => (await request(app).get('/readyz')).status === 200, 10_000, 'readyz to answer 200 again');
-      assert.ok(harness.logs.some((line) => line.msg === 'ready again: the database answers and is migrated'));
+      assert.ok(harness.logs.some((line) => line.msg === 'ready again: the database responds and is migrated'));
     } finally {
       await sequelize.close();
       await proxy.stop();

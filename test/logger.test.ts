@@ -16,7 +16,7 @@ after(() => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-/** A console stand-in that keeps what it receives; `isTTY` makes it look like a terminal. */
+/** Creates a console stand-in that keeps what it receives; `isTTY` makes it look like a terminal. */
 function consoleSink(isTTY = false) {
   const chunks: string[] = [];
   const stream = new Writable({

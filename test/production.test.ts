@@ -44,7 +44,7 @@ after(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-/** The environment of a production deployment; the test's own variables stay out of it. */
+/** Returns the environment of a production deployment, without the test's own variables. */
 function productionEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const { TEST_DATABASE_URL: _test, NODE_OPTIONS: _options, ...inherited } = process.env;
   return {
@@ -241,7 +241,8 @@ describe('production build', () => {
     assert.ok(sample(body, 'process_cpu_user_seconds_total') !== undefined, "Node's process metrics are there");
 
     const lastSuccess = sample(body, 'waitlist_last_successful_run_timestamp_seconds');
-    assert.ok(lastSuccess !== undefined && Math.abs(lastSuccess - Date.now() / 1000) < 60, `last success ${lastSuccess} is recent`);
+    assert.ok(lastSuccess !== undefined, 'a run completed');
+    assert.ok(Math.abs(lastSuccess - Date.now() / 1000) < 60, `last success ${lastSuccess} is recent`);
   });
 
   test('metrics read paused from the database', async () => {

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.ts';
 import { PendingMigrationsError, assertMigrated } from '../database/migrator.ts';
 import { toError } from '../logger.ts';
 
-/** Longest wait for the database in a readiness check; load balancers give up on slow probes anyway. */
+/** Maximum wait for the database in a readiness check; load balancers give up on slow probes anyway. */
 const READINESS_TIMEOUT_MS = 5000;
 
 /** Readiness of this process: whether it can serve requests and process subscribers. */
@@ -16,7 +16,7 @@ export type Readiness =
  * Routes for load balancers and orchestrators:
  * - `GET /healthz`: 200 while the process runs (liveness); it does not touch the database, so that a database
  *   outage does not get every process restarted.
- * - `GET /readyz`: 200 when the database answers and has every migration, 503 otherwise (readiness).
+ * - `GET /readyz`: 200 when the database responds and has every migration, 503 otherwise (readiness).
  */
 export function healthRoutes(context: AppContext): Router {
   const router = Router();
@@ -32,7 +32,7 @@ export function healthRoutes(context: AppContext): Router {
 
     // One line when readiness changes, rather than one per probe.
     if (ready !== wasReady) {
-      if (ready) context.logger.info('ready again: the database answers and is migrated');
+      if (ready) context.logger.info('ready again: the database responds and is migrated');
       else context.logger.warn({ reason: readiness.reason, err: error }, 'not ready');
       wasReady = ready;
     }
@@ -44,13 +44,13 @@ export function healthRoutes(context: AppContext): Router {
 }
 
 /**
- * Checks that the database answers within READINESS_TIMEOUT_MS and that every migration is applied.
+ * Checks that the database responds within READINESS_TIMEOUT_MS and that every migration is applied.
  * `error` is the database's own error, for the log only: its message may name hosts and users.
  */
 export async function checkReadiness(context: AppContext): Promise<{ readiness: Readiness; error?: Error }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`no response within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
   });
 
   try {
@@ -62,7 +62,7 @@ export async function checkReadiness(context: AppContext): Promise<{ readiness: 
       return { readiness: { status: 'not_ready', reason: 'migrations_pending', message: error.message }, error };
     }
     return {
-      readiness: { status: 'not_ready', reason: 'database_unreachable', message: 'The database did not answer; the service log has the error.' },
+      readiness: { status: 'not_ready', reason: 'database_unreachable', message: 'The database did not respond; the service log has the error.' },
       error,
     };
   } finally {

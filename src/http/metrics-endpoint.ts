@@ -6,8 +6,8 @@ import { toError } from '../logger.ts';
 
 /**
  * `GET /metrics` on the web app's port, served only when METRICS_TOKEN is set and then only to requests that
- * carry it as `Authorization: Bearer <token>`. Without a token the route does not exist (404), so metrics never
- * leak from a public port by default; METRICS_PORT serves them on a port of their own instead.
+ * carry it as `Authorization: Bearer <token>`. Without a token the route does not exist (404), so that a default
+ * setup does not expose metrics on the public port. METRICS_PORT serves them on a port of their own instead.
  */
 export function metricsRoutes(context: AppContext): Router {
   const router = Router();
@@ -15,7 +15,7 @@ export function metricsRoutes(context: AppContext): Router {
   return router;
 }
 
-/** Answers a scrape in Prometheus' text format, after checking the bearer token when METRICS_TOKEN is set. */
+/** Serves a scrape in Prometheus' text format, after checking the bearer token when METRICS_TOKEN is set. */
 export function metricsHandler(context: AppContext): RequestHandler {
   const { metrics } = context;
   const token = context.config.metrics.token;

@@ -2,7 +2,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 
 /**
  * A TCP proxy on 127.0.0.1 in front of the test PostgreSQL server. Cutting it ends every connection and refuses
- * new ones, which is what a process sees when its database server stops; restoring it listens again on the same port.
+ * new ones, as a stopped database server does. Restoring it listens again on the same port.
  */
 export class TcpProxy {
   port = 0;
