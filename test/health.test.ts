@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { AppContext } from '../src/context.ts';
 import { createSequelize } from '../src/database/connect.ts';
 import { createApp } from '../src/http/app.ts';
+import { sessionOptions } from '../src/http/session.ts';
 import { createHarness, type TestHarness } from './support/context.ts';
 import { proxyFor } from './support/tcp-proxy.ts';
 
@@ -83,6 +84,29 @@ describe('health checks', () => {
       assert.ok(harness.logs.some((line) => line.msg === 'ready again: the database responds and is migrated'));
     } finally {
       await sequelize.close();
+      await proxy.stop();
+    }
+  });
+});
+
+describe('database outage', () => {
+  test('session pool survives a dropped connection', async () => {
+    const proxy = await proxyFor(harness.database.url);
+    const cleanups: Array<() => Promise<void> | void> = [];
+    const database = { ...harness.context.database, url: proxy.proxiedUrl(harness.database.url), onClose: (cleanup: () => Promise<void> | void) => cleanups.push(cleanup) };
+    const store = sessionOptions({ ...harness.context, database }, { cookieName: 'test.sid' }).store!;
+    const readSession = () => new Promise<unknown>((resolve, reject) => store.get('no-such-session', (error, session) => (error ? reject(error) : resolve(session))));
+    const failedLines = () => harness.logs.filter((line) => line.msg === 'session store: an idle database connection failed').length;
+
+    try {
+      assert.equal(await readSession(), undefined, 'no such session, and the pool now holds an idle connection');
+      await proxy.cut();
+      await waitFor(async () => failedLines() > 0, 5000, 'the pool to report the dropped connection');
+
+      await proxy.restore();
+      await waitFor(async () => (await readSession().then(() => true, () => false)), 10_000, 'the session store to read again');
+    } finally {
+      for (const cleanup of cleanups) await cleanup();
       await proxy.stop();
     }
   });
