@@ -5,6 +5,7 @@ import { createUserForSubscriber, findUserByEmail } from './create-account.ts';
 import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
 import { renderWelcomeEmail } from './mail/welcome-email.ts';
+import { timeWelcomeEmail } from './metrics.ts';
 import { decideRetry } from './retry-policy.ts';
 import { issueWelcomeCredential } from './welcome-credentials.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
@@ -32,6 +33,7 @@ class ProcessingFailure extends Error {
  * account does not exist yet, and the next attempt sends a second email with the password that works.
  */
 export async function processNextSubscriber(context: AppContext, filter: ClaimFilter = {}): Promise<ProcessOutcome | undefined> {
+  const startedAt = performance.now();
   const transaction = await context.database.sequelize.transaction();
   let outcome: ProcessOutcome;
 
@@ -60,6 +62,7 @@ export async function processNextSubscriber(context: AppContext, filter: ClaimFi
   }
 
   logOutcome(context, outcome);
+  context.metrics?.recordOutcome(outcome, (performance.now() - startedAt) / 1000);
   return outcome;
 }
 
@@ -92,7 +95,7 @@ async function createAccountAndSendWelcome(context: AppContext, subscriber: Wait
   const email = await renderWelcomeEmail(context, { subscriber, user, credential });
   let accepted;
   try {
-    accepted = await context.mailer.send(email);
+    accepted = await timeWelcomeEmail(context.metrics, () => context.mailer.send(email));
   } catch (error) {
     throw new ProcessingFailure(classifySendError(error));
   }
