@@ -11,6 +11,7 @@ interface ExportCommandOptions {
   output?: string;
   source?: SubscriberSource[];
   processed?: boolean;
+  unprocessed?: boolean;
   needsAttention?: boolean;
   createdFrom?: Date;
   createdTo?: Date;
@@ -24,7 +25,7 @@ export function exportCommand(): Command {
     .option('-o, --output <file>', 'file to write (default: standard output)')
     .option('--source <source...>', 'only these sources, such as referral newsletter', collectSources, undefined)
     .addOption(new Option('--processed', 'only subscribers whose account exists').conflicts('unprocessed'))
-    .addOption(new Option('--unprocessed', 'only subscribers still waiting for an account').implies({ processed: false }))
+    .option('--unprocessed', 'only subscribers still waiting for an account')
     .option('--needs-attention', 'only subscribers whose processing gave up')
     .option('--created-from <date>', 'joined on or after this date or time, such as 2026-01-01 (UTC unless a zone is given)', (value) => rangeBound(value, 'from'))
     .option('--created-to <date>', 'joined on or before this date (the whole day) or time', (value) => rangeBound(value, 'to'))
@@ -54,7 +55,7 @@ async function runExport(context: AppContext, options: ExportCommandOptions): Pr
 
   const filter: SubscriberFilter = {
     sources: options.source,
-    processed: options.processed,
+    processed: options.processed ? true : options.unprocessed ? false : undefined,
     needsAttention: options.needsAttention ? true : undefined,
     createdFrom: options.createdFrom,
     createdUntil: options.createdTo,
