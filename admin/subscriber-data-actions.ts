@@ -188,6 +188,8 @@ export function subscriberDataActions(context: AppContext, options: SubscriberDa
       actionType: 'resource' as const,
       icon: 'Download',
       component: options.components.export,
+      // A drawer keeps the list's query string, and with it the filter the export applies.
+      showInDrawer: true,
       // With ?download=csv the handler writes the file itself and returns nothing, so AdminJS sends no JSON after it.
       handler: async (request: AdminActionRequest, response: Response) => {
         if (request.query?.download === 'csv') {
