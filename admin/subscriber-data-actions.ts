@@ -76,9 +76,9 @@ export async function importFromUpload(context: AppContext, payload: Record<stri
 
 function importNotice(summary: Omit<ImportSummary, 'header'>): Notice {
   const added = summary.dryRun ? `${summary.added} would be added` : `${summary.added} added`;
-  const shown = summary.invalid > PANEL_INVALID_ROW_LIMIT ? ` (the first ${PANEL_INVALID_ROW_LIMIT} are listed; waitlist import writes them all to a file)` : '';
+  const listNote = summary.invalid > PANEL_INVALID_ROW_LIMIT ? ` (the first ${PANEL_INVALID_ROW_LIMIT} are listed; waitlist import writes them all to a file)` : '';
   return {
-    message: `${summary.dryRun ? 'Dry run: ' : ''}${summary.rows} rows, ${added}, ${summary.duplicates} duplicates skipped, ${summary.invalid} invalid${shown}.`,
+    message: `${summary.dryRun ? 'Dry run: ' : ''}${summary.rows} rows, ${added}, ${summary.duplicates} duplicates skipped, ${summary.invalid} invalid${listNote}.`,
     type: summary.invalid > 0 ? 'info' : 'success',
   };
 }
@@ -132,13 +132,13 @@ export async function personalDataOf(context: AppContext, subscriberId: string):
   }
 }
 
-/** Deletes the subscriber's personal data (and the account with `withAccount`) and says what went. */
+/** Deletes the subscriber's personal data (and the account with `withAccount`) and returns a notice of what was deleted. */
 export async function deletePersonalDataNotice(context: AppContext, subscriberId: string, withAccount: boolean): Promise<Notice> {
   try {
     const summary = await deletePersonalData(context, { subscriberId }, { withAccount });
-    const kept = summary.keptUserIds.length > 0 ? ' The linked account was kept.' : '';
+    const accountNote = summary.keptUserIds.length > 0 ? ' The linked account was kept.' : '';
     return {
-      message: `Deleted the subscriber, ${summary.deliveries} email deliveries and ${summary.deletedUserIds.length} account(s).${kept}`,
+      message: `Deleted the subscriber, ${summary.deliveries} email deliveries and ${summary.deletedUserIds.length} account(s).${accountNote}`,
       type: 'success',
     };
   } catch (error) {
@@ -150,7 +150,7 @@ export async function deletePersonalDataNotice(context: AppContext, subscriberId
 export interface SubscriberDataActionOptions {
   /** Component ids returned by ComponentLoader.add for SUBSCRIBER_DATA_COMPONENT_FILES. */
   components: { import: string; export: string; personalData: string };
-  /** Who may delete personal data; by default superusers only, as for every delete in the panel. */
+  /** Permission check for deleting personal data; by default superusers only, as for every delete in the panel. */
   canDelete?: (currentAdmin: Record<string, unknown> | undefined) => boolean;
 }
 

@@ -19,7 +19,8 @@ async function writeFile() {
   for (let index = 0; index < rows; index++) {
     // Every 50th row repeats an earlier address in other case, every 100th has a bad phone number.
     const email = index % 50 === 49 ? `Person${index - 1}@Example.com` : `person${index}@example.com`;
-    const phone = index % 100 === 99 ? '12345' : index % 3 === 0 ? '+44 20 7946 0958' : '';
+    let phone = index % 3 === 0 ? '+44 20 7946 0958' : '';
+    if (index % 100 === 99) phone = '12345';
     const day = new Date(Date.UTC(2024, 0, 1) + index * 60_000).toISOString();
     const line = `${email},"Person ${index} Example",${phone},${sources[index % sources.length]},${day},/landing\n`;
     if (!output.write(line)) await once(output, 'drain');

@@ -5,7 +5,7 @@ import { normaliseEmail } from './subscriber-input.ts';
 // Data-protection requests: everything stored about one person (an access request) and deleting it
 // (an erasure request). A person is found by email address, without regard to case, or by subscriber id.
 
-/** Who a request is about: an email address as the person gives it, or a subscriber's id. */
+/** The person a request is about: an email address as the person gives it, or a subscriber's id. */
 export type PersonSelector = { email: string } | { subscriberId: string };
 
 /** Everything stored about one person, as plain JSON-ready objects. No password hash is included. */
@@ -98,7 +98,7 @@ export async function deletePersonalData(context: AppContext, selector: PersonSe
 async function deleteInTransaction(context: AppContext, selector: PersonSelector, withAccount: boolean, transaction: Transaction): Promise<DeletionSummary> {
   const person = await findPerson(context, selector, transaction, true);
   const deleteAccounts = withAccount && person.userIds.length > 0;
-  if (deleteAccounts) await refuseStaffAccounts(context, person.userIds, transaction);
+  if (deleteAccounts) await rejectStaffAccounts(context, person.userIds, transaction);
 
   const { WaitlistSubscriber, User, EmailDelivery } = context.models;
   const deliveries = await EmailDelivery.destroy({ where: deliveriesOf(person, deleteAccounts), transaction });
@@ -140,8 +140,8 @@ async function findPerson(context: AppContext, selector: PersonSelector, transac
   });
 
   if (subscribers.length === 0 && users.length === 0) {
-    const who = 'email' in selector ? 'that email address' : `subscriber id ${selector.subscriberId}`;
-    throw new PersonalDataError('person_not_found', `No subscriber or account matches ${who}; check the address or id.`);
+    const description = 'email' in selector ? 'that email address' : `subscriber id ${selector.subscriberId}`;
+    throw new PersonalDataError('person_not_found', `No subscriber or account matches ${description}; check the address or id.`);
   }
   return { emails: [...emails.values()], subscriberIds: subscribers.map((subscriber) => subscriber.id), userIds: users.map((user) => user.id) };
 }
@@ -156,7 +156,7 @@ function deliveriesOf(person: Person, includeAccount: boolean): WhereOptions {
   return { [Op.or]: conditions };
 }
 
-async function refuseStaffAccounts(context: AppContext, userIds: string[], transaction: Transaction) {
+async function rejectStaffAccounts(context: AppContext, userIds: string[], transaction: Transaction) {
   const staff = await context.database.sequelize.query<{ id: string }>(
     'SELECT id FROM users WHERE id = ANY($1::bigint[]) AND (is_staff OR is_superuser)',
     { bind: [userIds], type: QueryTypes.SELECT, transaction },
@@ -169,7 +169,7 @@ async function refuseStaffAccounts(context: AppContext, userIds: string[], trans
   }
 }
 
-/** The stored form of an address when it follows the rules (so an IDN domain matches its ASCII form), else the trimmed text. */
+/** Returns the stored form of an address when it follows the rules (so an IDN domain matches its ASCII form), else the trimmed text. */
 function lookupAddress(email: string): string {
   const normalised = normaliseEmail(email);
   return normalised.ok ? normalised.value : email.trim();

@@ -6,7 +6,7 @@ import type { AppContext } from './context.ts';
 import type { SubscriberSource } from './sources.ts';
 import { neutraliseCell } from './spreadsheet-cells.ts';
 
-/** Which subscribers an export includes; every condition given must hold, and none given means everyone. */
+/** Conditions on the subscribers an export includes: every condition given must hold, and none given means everyone. */
 export interface SubscriberFilter {
   sources?: SubscriberSource[];
   processed?: boolean;

@@ -12,7 +12,7 @@ export const IMPORT_COLUMNS = ['email', 'name', 'phone_number', 'source', 'creat
 /** Rows per INSERT statement: large enough to amortise the round trip, small enough to keep memory flat. */
 export const DEFAULT_IMPORT_BATCH_SIZE = 1000;
 
-// A record larger than this is refused (as an invalid row) instead of being buffered, which also bounds
+// A record larger than this is rejected (as an invalid row) instead of being buffered, which also bounds
 // the memory an unclosed quote can take.
 const MAX_RECORD_BYTES = 64 * 1024;
 
@@ -221,7 +221,7 @@ function unreadableRow(error: CsvError | undefined): InvalidRow {
   return { line, reasons: { row: message }, cells: {} };
 }
 
-/** Where valid rows go: the table, or for a dry run a temporary table of the addresses it would add. */
+/** Destination of valid rows: the table, or for a dry run a temporary table of the addresses it would add. */
 interface Sink {
   insert(batch: NewSubscriber[]): Promise<number>;
   finish(): Promise<void>;

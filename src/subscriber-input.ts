@@ -11,7 +11,7 @@ export const NAME_MAX_LENGTH = 255;
 /** RFC 5321 limits, in bytes of UTF-8: the whole address and the part before the @. */
 export const EMAIL_MAX_BYTES = 254;
 export const EMAIL_LOCAL_PART_MAX_BYTES = 64;
-/** Longest phone text worth parsing; longer input is refused before the parser sees it. */
+/** Longest phone text passed to the parser; longer input is rejected before parsing. */
 const PHONE_INPUT_MAX_LENGTH = 64;
 
 export const EMAIL_EXAMPLE = 'ada@example.com';
@@ -56,7 +56,7 @@ const invalid = (reason: string): FieldResult<never> => ({ ok: false, reason });
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
- * Reads a single text value: arrays (a repeated form field), objects and numbers are refused with a reason,
+ * Reads a single text value: arrays (a repeated form field), objects and numbers are rejected with a reason,
  * and null or undefined become undefined.
  */
 function readText(value: unknown, label: string, example: string): FieldResult<string | undefined> {
@@ -81,7 +81,7 @@ const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /**
  * Normalises an email address: trims it, applies Unicode NFC, lower-cases the domain and converts an
  * internationalised domain to its ASCII form (bücher.example becomes xn--bcher-kva.example).
- * The part before the @ keeps its case. Refuses addresses without a dotted domain name (no IP literals).
+ * The part before the @ keeps its case. Rejects addresses without a dotted domain name (no IP literals).
  */
 export function normaliseEmail(value: unknown): FieldResult<string> {
   const text = readText(value, 'email address', EMAIL_EXAMPLE);
@@ -150,7 +150,7 @@ export function normaliseName(value: unknown): FieldResult<string | null> {
 
 /**
  * Parses a phone number with libphonenumber-js (full metadata) and returns it in E.164 form, such as +442079460958.
- * Without `phoneCountry`, the number must start with + and its country code. Extensions are refused,
+ * Without `phoneCountry`, the number must start with + and its country code. Extensions are rejected,
  * because E.164 cannot hold them.
  */
 export function normalisePhone(value: unknown, options: InputOptions = {}): FieldResult<string | null> {
@@ -224,9 +224,9 @@ export function parseSubscriberInput(raw: Record<string, unknown>, options: Inpu
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 /**
- * Reads a signup time from a file: an ISO 8601 date, or date and time, with an optional zone
- * (Z or ±HH:MM); a time without a zone is taken as UTC. Empty gives undefined. Times after `now` are refused,
- * since they would put a person behind everyone who joined later.
+ * Reads a signup time from a file: an ISO 8601 date, or date and time, with an optional zone (Z or ±HH:MM).
+ * A time without a zone is taken as UTC, and empty text gives undefined. Times after `now` are rejected
+ * because they would put a person behind everyone who joined later.
  */
 export function parseSignupTime(value: unknown, now: Date): FieldResult<Date | undefined> {
   const example = '2026-01-31T14:05:00Z';

@@ -37,7 +37,7 @@ function listen(server: Server): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** A landing page of the operator's own, on another origin, with a plain form and a script that posts JSON. */
+/** Renders an operator's own landing page for another origin, with a plain form and a script that posts JSON. */
 function landingPage(apiUrl: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Landing</title></head><body>
     <form method="post" action="${apiUrl}/api/waitlist">

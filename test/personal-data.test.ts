@@ -25,7 +25,7 @@ const count = async (table: string) => {
   return (rows as Array<{ count: number }>)[0].count;
 };
 
-/** A processed subscriber with an account and an accepted welcome email, plus an unrelated one. */
+/** Adds and processes a subscriber (account and accepted welcome email), plus an unrelated one. */
 async function processedPerson() {
   const subscriber = await makeSubscriber(harness.context, { email: 'ada@example.com', name: 'Ada Lovelace', phone_number: '+442079460958' });
   await makeSubscriber(harness.context, { email: 'bystander@example.com' });

@@ -198,9 +198,9 @@ describe('POST /api/waitlist limits', () => {
       }
       assert.deepEqual(statuses, [201, 201, 201, 429, 429]);
 
-      const refused = await request(limited).post('/api/waitlist').send({ email: 'late@example.com' });
-      assert.equal(refused.body.error.code, 'rate_limited');
-      assert.ok(Number(refused.headers['retry-after']) > 0, 'Retry-After says when to come back');
+      const limitedResponse = await request(limited).post('/api/waitlist').send({ email: 'late@example.com' });
+      assert.equal(limitedResponse.body.error.code, 'rate_limited');
+      assert.ok(Number(limitedResponse.headers['retry-after']) > 0, 'Retry-After gives the seconds to wait');
       assert.equal((await storedRows()).length, 3);
     } finally {
       await new Promise((resolve) => limited.close(resolve));
@@ -250,7 +250,7 @@ describe('POST /api/waitlist from forms', () => {
     assert.equal((await storedRows()).length, 0);
   });
 
-  test('repeated form field is refused', async () => {
+  test('repeated form field is rejected', async () => {
     const response = await api().post('/api/waitlist').type('form').send('email=a@example.com&email=b@example.com');
 
     assert.equal(response.status, 400);

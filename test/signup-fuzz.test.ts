@@ -8,7 +8,7 @@ import { SUBSCRIBER_SOURCES } from '../src/sources.ts';
 import { parseSubscriberInput } from '../src/subscriber-input.ts';
 import { createHarness, type TestHarness } from './support/context.ts';
 
-// Property-based tests: whatever a client sends, the API answers with a 2xx or 4xx status and stores
+// Property-based tests: whatever a client sends, the API responds with a 2xx or 4xx status and stores
 // only rows that follow the input rules.
 
 let harness: TestHarness;

@@ -159,15 +159,15 @@ describe('personal data actions', () => {
   test('delete keeps the account, the other deletes it', async () => {
     const subscriber = await processedSubscriber();
 
-    const kept = await actions.deletePersonalData.handler(actionRequest('get'), undefined, actionContext(subscriber.id));
-    assert.equal(kept.notice.type, 'success');
-    assert.match(kept.notice.message, /Deleted the subscriber, 1 email deliveries and 0 account\(s\)\. The linked account was kept\./);
-    assert.equal(kept.redirectUrl, '/admin/resources/waitlist_subscribers');
+    const withoutAccount = await actions.deletePersonalData.handler(actionRequest('get'), undefined, actionContext(subscriber.id));
+    assert.equal(withoutAccount.notice.type, 'success');
+    assert.match(withoutAccount.notice.message, /Deleted the subscriber, 1 email deliveries and 0 account\(s\)\. The linked account was kept\./);
+    assert.equal(withoutAccount.redirectUrl, '/admin/resources/waitlist_subscribers');
     assert.equal(await count('SELECT count(*) FROM users'), 1);
 
     const other = await processedSubscriber();
-    const gone = await actions.deletePersonalDataWithAccount.handler(actionRequest('get'), undefined, actionContext(other.id));
-    assert.match(gone.notice.message, /1 account\(s\)/);
+    const withAccount = await actions.deletePersonalDataWithAccount.handler(actionRequest('get'), undefined, actionContext(other.id));
+    assert.match(withAccount.notice.message, /1 account\(s\)/);
     assert.equal(await count("SELECT count(*) FROM users WHERE email = 'ada@example.com'"), 0);
   });
 

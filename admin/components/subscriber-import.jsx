@@ -9,6 +9,8 @@ const SubscriberImport = ({ resource, action }) => {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState(null);
   const addNotice = useNotice();
+  let submitLabel = dryRun ? 'Check file' : 'Import';
+  if (busy) submitLabel = 'Importing…';
 
   const submit = async (event) => {
     event.preventDefault();
@@ -43,7 +45,7 @@ const SubscriberImport = ({ resource, action }) => {
           <CheckBox id="subscriber-import-dry-run" checked={dryRun} onChange={() => setDryRun(!dryRun)} />
           <Label inline htmlFor="subscriber-import-dry-run" ml="default">Dry run: check and count, store nothing</Label>
         </Box>
-        <Button variant="contained" type="submit" disabled={!file || busy}>{busy ? 'Importing…' : dryRun ? 'Check file' : 'Import'}</Button>
+        <Button variant="contained" type="submit" disabled={!file || busy}>{submitLabel}</Button>
       </form>
 
       {result && result.summary && (

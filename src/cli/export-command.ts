@@ -53,9 +53,13 @@ function rangeBound(value: string, bound: 'from' | 'to'): Date {
 async function runExport(context: AppContext, options: ExportCommandOptions): Promise<number> {
   await assertMigrated(context.database.sequelize, context.logger);
 
+  let processed: boolean | undefined;
+  if (options.processed) processed = true;
+  if (options.unprocessed) processed = false;
+
   const filter: SubscriberFilter = {
     sources: options.source,
-    processed: options.processed ? true : options.unprocessed ? false : undefined,
+    processed,
     needsAttention: options.needsAttention ? true : undefined,
     createdFrom: options.createdFrom,
     createdUntil: options.createdTo,

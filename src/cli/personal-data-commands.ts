@@ -9,7 +9,7 @@ interface SelectorOptions {
   id?: boolean;
 }
 
-/** `waitlist personal-data export|delete`: answers data-protection requests for one person. */
+/** `waitlist personal-data export|delete`: handles data-protection requests for one person. */
 export function personalDataCommand(): Command {
   const command = new Command('personal-data').description('Export or delete everything stored about one person, for data-protection requests.');
 
@@ -19,8 +19,8 @@ export function personalDataCommand(): Command {
     .argument('<email-or-id>', 'the email address (any case), or with --id the subscriber id')
     .option('--id', 'the argument is a subscriber id, not an email address')
     .option('-o, --output <file>', 'file to write (default: standard output)')
-    .action(async (who: string, options: SelectorOptions & { output?: string }) => {
-      process.exitCode = await withContext((context) => runExport(context, selectorFor(who, options), options.output), undefined, process.stderr);
+    .action(async (emailOrId: string, options: SelectorOptions & { output?: string }) => {
+      process.exitCode = await withContext((context) => runExport(context, selectorFor(emailOrId, options), options.output), undefined, process.stderr);
     });
 
   command
@@ -30,8 +30,8 @@ export function personalDataCommand(): Command {
     .option('--id', 'the argument is a subscriber id, not an email address')
     .option('--with-account', 'also delete the linked account and every delivery to it (never a staff account)')
     .option('--yes', 'delete without asking again; without it the command only says what it would delete')
-    .action(async (who: string, options: SelectorOptions & { withAccount?: boolean; yes?: boolean }) => {
-      process.exitCode = await withContext((context) => runDelete(context, selectorFor(who, options), options));
+    .action(async (emailOrId: string, options: SelectorOptions & { withAccount?: boolean; yes?: boolean }) => {
+      process.exitCode = await withContext((context) => runDelete(context, selectorFor(emailOrId, options), options));
     });
 
   // main.ts sets these on top-level commands only; the subcommands need them for usage errors to exit with 2.
@@ -43,8 +43,8 @@ export function personalDataCommand(): Command {
   return command;
 }
 
-function selectorFor(who: string, options: SelectorOptions): PersonSelector {
-  return options.id ? { subscriberId: who.trim() } : { email: who };
+function selectorFor(emailOrId: string, options: SelectorOptions): PersonSelector {
+  return options.id ? { subscriberId: emailOrId.trim() } : { email: emailOrId };
 }
 
 async function runExport(context: AppContext, selector: PersonSelector, output: string | undefined): Promise<number> {

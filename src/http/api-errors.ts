@@ -1,7 +1,7 @@
 import { BaseError, ConnectionError, DatabaseError } from 'sequelize';
 import type { FieldErrors } from '../subscriber-input.ts';
 
-/** An error an API answers with: the HTTP status and the `{ error: { code, message, fields } }` body. */
+/** An API error response: the HTTP status and the `{ error: { code, message, fields } }` body. */
 export interface ApiError {
   status: number;
   code: string;
@@ -28,7 +28,7 @@ const BODY_PARSER_ERRORS: Record<string, Omit<ApiError, 'message'> & { message: 
 const UNAVAILABLE_SQLSTATE = /^(08|57P)/;
 
 /**
- * Turns a thrown value into the API error to answer with. Errors caused by the request keep their 4xx status;
+ * Turns a thrown value into the API error to respond with. Errors caused by the request keep their 4xx status;
  * a database that cannot be reached gives 503; anything else is a fault of ours (500) and `isServerFault` is true.
  */
 export function toApiError(thrown: unknown, bodyLimit: number): ApiError & { isServerFault: boolean } {

@@ -14,7 +14,7 @@ const PAGES_DIR = path.join(projectRoot(), 'views', 'join');
 
 const SOURCES = Object.entries(SOURCE_LABELS).map(([value, label]) => ({ value, label }));
 
-/** What the join page shows again after a failed post: the text as sent, the reasons, or one page-wide message. */
+/** The state the join page shows again after a failed post: the text as sent, the reasons, or one page-wide message. */
 export interface JoinPageState {
   values?: Record<string, unknown>;
   errors?: FieldErrors;

@@ -50,7 +50,7 @@ export function createSignupRouter(context: AppContext): Router {
   return router;
 }
 
-/** Validates the fields, drops honeypot posts, inserts unless the address is on the list and answers. */
+/** Validates the fields, drops honeypot posts, inserts unless the address is on the list, and responds. */
 async function handleSignup(context: AppContext, request: Request, response: Response): Promise<void> {
   const body: unknown = request.body;
   if (!isFieldMap(body)) {
@@ -67,7 +67,7 @@ async function handleSignup(context: AppContext, request: Request, response: Res
     return sendError(context, request, response, { status: 400, code: 'invalid_input', message, fields: parsed.errors }, body);
   }
 
-  // A bot that filled the hidden field gets the answer a new signup gets, so it cannot tell it was dropped.
+  // A bot that filled the hidden field gets the response a new signup gets, so it cannot tell it was dropped.
   if (isFilled(body[HONEYPOT_FIELD])) {
     context.logger.debug('signup dropped: the honeypot field was filled');
     return sendSuccess(context, request, response, parsed.value, true);
@@ -79,7 +79,7 @@ async function handleSignup(context: AppContext, request: Request, response: Res
 }
 
 /**
- * Answers 201 for a new subscriber and 200 for an address already on the list, with the same body built
+ * Responds 201 for a new subscriber and 200 for an address already on the list, with the same body built
  * from this request alone, so nothing stored about the earlier signup shows. Browsers posting a form go to
  * the thank-you page instead.
  */
@@ -94,7 +94,7 @@ function sendSuccess(context: AppContext, request: Request, response: Response, 
   response.status(created ? 201 : 200).json({ subscriber: { email, name, phone_number, source } });
 }
 
-/** Answers with the JSON error body, or for a browser's form post with the join page showing the messages. */
+/** Responds with the JSON error body, or for a browser's form post with the join page showing the messages. */
 function sendError(context: AppContext, request: Request, response: Response, error: ApiError, values?: Record<string, unknown>): void {
   response.set('Cache-Control', 'no-store');
   if (!wantsHtml(request)) {
