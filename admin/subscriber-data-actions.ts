@@ -34,7 +34,10 @@ export interface AdminActionContext {
 
 type Notice = { message: string; type: 'success' | 'error' | 'info' };
 
-/** Paths of the React components for the actions that need a form or a download, to register with AdminJS's ComponentLoader. */
+/**
+ * Paths of the React components for the actions that need a form or a download, to register with AdminJS's ComponentLoader.
+ * NOTE: the suite does not bundle or render these components, since adminjs is not a dependency of this code.
+ */
 export const SUBSCRIBER_DATA_COMPONENT_FILES = {
   import: path.join(path.dirname(fileURLToPath(import.meta.url)), 'components', 'subscriber-import.jsx'),
   export: path.join(path.dirname(fileURLToPath(import.meta.url)), 'components', 'subscriber-export.jsx'),

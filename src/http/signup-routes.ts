@@ -122,6 +122,7 @@ function requireAcceptedType(context: AppContext) {
   };
 }
 
+// NOTE: the counts live in this process's memory, so each web process allows the full limit on its own.
 function signupRateLimit(context: AppContext) {
   return rateLimit({
     windowMs: 60_000,
