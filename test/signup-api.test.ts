@@ -208,6 +208,22 @@ describe('POST /api/waitlist limits', () => {
   });
 });
 
+describe('rate limit configuration', () => {
+  test('permissive trust proxy warns in the log', async () => {
+    const context = { ...harness.context, config: { ...harness.config, signup: { ...harness.config.signup, rateLimitPerMinute: 10 }, session: { ...harness.config.session, trustProxy: true } } };
+    const proxied = listen(context);
+    try {
+      const response = await request(proxied).post('/api/waitlist').set('X-Forwarded-For', '203.0.113.9').send({ email: 'proxied@example.com' });
+      assert.equal(response.status, 201);
+      const warning = harness.logs.find((line) => JSON.stringify(line).includes('ERR_ERL_PERMISSIVE_TRUST_PROXY'));
+      assert.ok(warning, 'the rate limiter reports a trust proxy setting that clients can bypass');
+      assert.equal(warning.level, 'ERROR');
+    } finally {
+      await new Promise((resolve) => proxied.close(resolve));
+    }
+  });
+});
+
 describe('POST /api/waitlist from forms', () => {
   test('browser form post redirects to thank-you page', async () => {
     const response = await api()

@@ -129,6 +129,8 @@ function signupRateLimit(context: AppContext) {
     limit: context.config.signup.rateLimitPerMinute,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
+    // Configuration warnings, such as a TRUST_PROXY that lets clients choose their own address, go to the service log.
+    logger: context.logger,
     handler: (request, response) => {
       context.logger.warn({ ip: request.ip }, 'signup rate limit reached');
       sendError(context, request, response, {
