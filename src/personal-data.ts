@@ -1,4 +1,5 @@
 import { col, fn, Op, QueryTypes, Transaction, where, type WhereOptions } from 'sequelize';
+import { endSessionsOfUser } from './auth/account-sessions.ts';
 import type { AppContext } from './context.ts';
 import { normaliseEmail } from './subscriber-input.ts';
 
@@ -8,7 +9,7 @@ import { normaliseEmail } from './subscriber-input.ts';
 /** The person a request is about: an email address as the person gives it, or a subscriber's id. */
 export type PersonSelector = { email: string } | { subscriberId: string };
 
-/** Everything stored about one person, as plain JSON-ready objects. No password hash is included. */
+/** Everything stored about one person, as plain JSON-ready objects. No password hash or token hash is included. */
 export interface PersonalDataReport {
   exported_at: string;
   /** The addresses searched for: the one asked about, and the account's when the account is linked by id. */
@@ -16,6 +17,8 @@ export interface PersonalDataReport {
   subscribers: Array<Record<string, unknown>>;
   users: Array<Record<string, unknown>>;
   email_deliveries: Array<Record<string, unknown>>;
+  /** Set-password and reset links sent to the account: purpose and times, without the token's hash. */
+  password_tokens: Array<Record<string, unknown>>;
 }
 
 export interface DeleteOptions {
@@ -50,16 +53,17 @@ interface Person {
   userIds: string[];
 }
 
-/** Collects every subscriber row, account (without its password hash) and delivery stored about a person. */
+/** Collects every subscriber row, account (without its password hash), delivery and password link stored about a person. */
 export async function exportPersonalData(context: AppContext, selector: PersonSelector): Promise<PersonalDataReport> {
   return context.database.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.REPEATABLE_READ }, async (transaction) => {
     const person = await findPerson(context, selector, transaction, false);
-    const { WaitlistSubscriber, User, EmailDelivery } = context.models;
+    const { WaitlistSubscriber, User, EmailDelivery, PasswordToken } = context.models;
 
     const subscribers = await WaitlistSubscriber.findAll({ where: { id: person.subscriberIds }, order: [['id', 'ASC']], raw: true, transaction });
     // The User model's default scope already leaves password_hash out; the explicit exclude keeps it out if that scope changes.
     const users = await User.findAll({ where: { id: person.userIds }, attributes: { exclude: ['password_hash'] }, order: [['id', 'ASC']], raw: true, transaction });
     const deliveries = await EmailDelivery.findAll({ where: deliveriesOf(person, true), order: [['id', 'ASC']], raw: true, transaction });
+    const tokens = await PasswordToken.findAll({ where: { user_id: person.userIds }, attributes: { exclude: ['token_hash'] }, order: [['id', 'ASC']], raw: true, transaction });
 
     return {
       exported_at: context.now().toISOString(),
@@ -67,13 +71,14 @@ export async function exportPersonalData(context: AppContext, selector: PersonSe
       subscribers: subscribers as unknown as Array<Record<string, unknown>>,
       users: users as unknown as Array<Record<string, unknown>>,
       email_deliveries: deliveries as unknown as Array<Record<string, unknown>>,
+      password_tokens: tokens as unknown as Array<Record<string, unknown>>,
     };
   });
 }
 
 /**
- * Deletes a person's subscriber row and its deliveries, and with `withAccount` their account and its
- * deliveries too, in one transaction. The subscriber row is locked first, so a processor working on it
+ * Deletes a person's subscriber row and its deliveries, and with `withAccount` their account, its deliveries,
+ * its sign-in sessions and (by the foreign key's cascade) its password links too, in one transaction. The subscriber row is locked first, so a processor working on it
  * finishes before the delete and no account is created afterwards.
  */
 export async function deletePersonalData(context: AppContext, selector: PersonSelector, options: DeleteOptions = {}): Promise<DeletionSummary> {
@@ -100,11 +105,14 @@ async function deleteInTransaction(context: AppContext, selector: PersonSelector
   const deleteAccounts = withAccount && person.userIds.length > 0;
   if (deleteAccounts) await rejectStaffAccounts(context, person.userIds, transaction);
 
-  // TODO: sign-in sessions of a deleted account (http_sessions) and welcome emails saved in the outbox folder are not removed yet.
+  // TODO: welcome emails saved as files in the outbox folder (when no SMTP server is configured) are not removed.
   const { WaitlistSubscriber, User, EmailDelivery } = context.models;
   const deliveries = await EmailDelivery.destroy({ where: deliveriesOf(person, deleteAccounts), transaction });
   await WaitlistSubscriber.destroy({ where: { id: person.subscriberIds }, transaction });
-  if (deleteAccounts) await User.destroy({ where: { id: person.userIds }, transaction });
+  if (deleteAccounts) {
+    for (const userId of person.userIds) await endSessionsOfUser(context, userId, { transaction });
+    await User.destroy({ where: { id: person.userIds }, transaction });
+  }
 
   return {
     subscriberIds: person.subscriberIds,

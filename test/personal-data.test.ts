@@ -17,8 +17,15 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await harness.context.database.sequelize.query('TRUNCATE email_deliveries, waitlist_subscribers, users, processor_runs RESTART IDENTITY CASCADE');
+  await harness.context.database.sequelize.query('TRUNCATE email_deliveries, waitlist_subscribers, users, processor_runs, http_sessions RESTART IDENTITY CASCADE');
 });
+
+/** Gives the account a sign-in session and a reset link, as the sign-in pages would. */
+async function addSessionAndLink(userId: string) {
+  const { sequelize } = harness.context.database;
+  await sequelize.query("INSERT INTO http_sessions (sid, sess, expire) VALUES ('sid-1', $1, now() + interval '1 hour')", { bind: [JSON.stringify({ userId })] });
+  await harness.context.models.PasswordToken.create({ user_id: userId, purpose: 'reset_password', token_hash: 'a'.repeat(64), expires_at: new Date('2030-01-01T00:00:00Z'), used_at: null, revoked_at: null });
+}
 
 const count = async (table: string) => {
   const [rows] = await harness.context.database.sequelize.query(`SELECT count(*)::int AS count FROM ${table}`);
@@ -38,6 +45,7 @@ async function processedPerson() {
 describe('exportPersonalData', () => {
   test('collects subscriber, account and deliveries', async () => {
     const subscriber = await processedPerson();
+    await addSessionAndLink(subscriber.user_id!);
 
     const report = await exportPersonalData(harness.context, { email: '  ADA@Example.com ' });
 
@@ -48,8 +56,11 @@ describe('exportPersonalData', () => {
     assert.equal(report.users[0].id, subscriber.user_id);
     assert.equal(report.email_deliveries.length, 1);
     assert.equal(report.email_deliveries[0].recipient, 'ada@example.com');
+    assert.equal(report.password_tokens.length, 1);
+    assert.equal(report.password_tokens[0].purpose, 'reset_password');
     const json = JSON.stringify(report);
     assert.doesNotMatch(json, /password_hash|\$argon2/, 'no password hash leaves the database');
+    assert.doesNotMatch(json, /token_hash|aaaaaaaa/, 'no token hash leaves the database');
     assert.doesNotMatch(json, /bystander/);
   });
 
@@ -87,7 +98,8 @@ describe('deletePersonalData', () => {
   });
 
   test('with account deletes the account too', async () => {
-    await processedPerson();
+    const subscriber = await processedPerson();
+    await addSessionAndLink(subscriber.user_id!);
 
     const summary = await deletePersonalData(harness.context, { email: 'ada@example.com' }, { withAccount: true });
 
@@ -95,6 +107,8 @@ describe('deletePersonalData', () => {
     assert.equal(await count("users WHERE email = 'ada@example.com'"), 0);
     assert.equal(await count('users'), 1);
     assert.equal(await count('email_deliveries'), 1, "the bystander's delivery stays");
+    assert.equal(await count('http_sessions'), 0, "the account's sign-in sessions end");
+    assert.equal(await count('password_tokens'), 0, "the account's password links go with it");
   });
 
   test('dry run deletes nothing', async () => {
