@@ -4,12 +4,13 @@ import type { AppContext } from './context.ts';
 import { createUserForSubscriber, findUserByEmail } from './create-account.ts';
 import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
-import { sendWelcomeEmail } from './mail/welcome-email.ts';
-import { generateTemporaryPassword, hashPassword } from './passwords.ts';
+import { renderWelcomeEmail } from './mail/welcome-email.ts';
+import { timeWelcomeEmail } from './metrics.ts';
 import { decideRetry } from './retry-policy.ts';
+import { issueWelcomeCredential } from './welcome-credentials.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
-/** How processing one subscriber ended. */
+/** Result of processing one subscriber. */
 export type ProcessOutcome =
   | { result: 'created'; subscriberId: string; userId: string; username: string }
   | { result: 'linked'; subscriberId: string; userId: string }
@@ -34,6 +35,7 @@ class ProcessingFailure extends Error {
  * with the code `commit_failed_after_send`.
  */
 export async function processNextSubscriber(context: AppContext, filter: ClaimFilter = {}): Promise<ProcessOutcome | undefined> {
+  const startedAt = performance.now();
   const transaction = await context.database.sequelize.transaction();
   const attempt: Attempt = { emailAccepted: false };
   let outcome: ProcessOutcome;
@@ -61,6 +63,7 @@ export async function processNextSubscriber(context: AppContext, filter: ClaimFi
 
   if (attempt.emailAccepted && outcome.result === 'failed') logAcceptedNotRecorded(context, attempt, new Error(outcome.message));
   logOutcome(context, outcome);
+  context.metrics?.recordOutcome(outcome, (performance.now() - startedAt) / 1000);
   return outcome;
 }
 
@@ -105,16 +108,15 @@ async function processClaimed(context: AppContext, subscriber: WaitlistSubscribe
 }
 
 async function createAccountAndSendWelcome(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction, attempt: Attempt): Promise<User> {
-  const { config, models } = context;
+  const { models } = context;
 
-  const password = generateTemporaryPassword(config.passwords.length);
-  const passwordHash = await hashPassword(password, config.passwords.argon2);
-  const passwordExpiresAt = new Date(context.now().getTime() + config.passwords.ttlHours * 3600 * 1000);
-  const user = await createUserForSubscriber(context, subscriber, { passwordHash, passwordExpiresAt }, transaction);
+  const user = await createUserForSubscriber(context, subscriber, { passwordHash: null, passwordExpiresAt: null }, transaction);
+  const credential = await issueWelcomeCredential(context, user, transaction);
 
+  const email = await renderWelcomeEmail(context, { subscriber, user, credential });
   let accepted;
   try {
-    accepted = await sendWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
+    accepted = await timeWelcomeEmail(context.metrics, () => context.mailer.send(email));
   } catch (error) {
     throw new ProcessingFailure(classifySendError(error));
   }
