@@ -74,19 +74,20 @@ async function runTests(files: string[], artifacts: string): Promise<number> {
 }
 
 /**
- * Looks for every temporary password the tests saw in the output, log files and database dumps of the whole
- * run. Returns 1 and keeps the folder when one is found; the report names the files, never the passwords.
+ * Looks for every temporary password and set-password token that the tests saw in the output, log files and
+ * database dumps of the whole run. Returns 1 and keeps the folder when one is found; the report names the
+ * files, never the secrets.
  */
 function reportSecretScan(artifacts: string): number {
   const scan = scanArtifacts(artifacts);
 
   if (scan.findings.length === 0) {
-    process.stdout.write(`Secret scan: ${scan.passwords} temporary passwords looked for in ${scan.files} files; none found.\n`);
+    process.stdout.write(`Secret scan: ${scan.secrets} temporary passwords and set-password tokens looked for in ${scan.files} files; none found.\n`);
     rmSync(artifacts, { recursive: true, force: true });
     return 0;
   }
 
-  process.stderr.write(`Secret scan: a temporary password was found in ${scan.findings.length} place(s); the files are kept in ${artifacts}:\n`);
+  process.stderr.write(`Secret scan: a temporary password or set-password token was found in ${scan.findings.length} place(s); the files are kept in ${artifacts}:\n`);
   for (const finding of scan.findings) process.stderr.write(`  ${finding.file} (${finding.form})\n`);
   return 1;
 }

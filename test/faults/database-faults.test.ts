@@ -114,7 +114,9 @@ describe('database faults', () => {
 
     const down = await fetch(readyz);
     assert.equal(down.status, 503, 'not ready while the database is down');
-    assert.equal((await down.json()).status, 'not_ready');
+    const readiness = await down.json();
+    assert.equal(readiness.status, 'not_ready');
+    assert.equal(readiness.reason, 'database_unreachable');
     const health = await fetch(`${String(listening.url)}/healthz`);
     assert.equal(health.status, 200, 'alive while the database is down');
 

@@ -10,8 +10,8 @@ import pg from 'pg';
  */
 export const ARTIFACTS_VARIABLE = 'WAITLIST_TEST_ARTIFACTS';
 
-// Passwords are kept apart from the files that the scan reads, or the scan would find every one of them.
-const PASSWORDS_FOLDER = 'passwords';
+// Secrets are kept apart from the files that the scan reads, or the scan would find every one of them.
+const SECRETS_FOLDER = 'secrets';
 
 let fallbackFolder: string | undefined;
 
@@ -35,28 +35,31 @@ export function artifactPath(folder: string, name: string): string {
   return path.join(directory, `${process.pid}-${name}`);
 }
 
-/** Adds temporary passwords that a test saw (in an email), so that the scan after the suite looks for them. */
-export function recordPasswords(passwords: Iterable<string>): void {
-  const lines = [...passwords].map((password) => `${password}\n`).join('');
+/**
+ * Adds secrets that a test saw in an email (temporary passwords and set-password tokens), so that the scan
+ * after the suite looks for them.
+ */
+export function recordSecrets(secrets: Iterable<string>): void {
+  const lines = [...secrets].map((secret) => `${secret}\n`).join('');
   if (lines === '') return;
 
-  const directory = path.join(artifactsDir(), PASSWORDS_FOLDER);
+  const directory = path.join(artifactsDir(), SECRETS_FOLDER);
   mkdirSync(directory, { recursive: true });
   appendFileSync(path.join(directory, `${process.pid}.txt`), lines, { mode: 0o600 });
 }
 
-/** Returns every password recorded by any test process of this run. */
-export function recordedPasswords(folder = artifactsDir()): Set<string> {
-  const directory = path.join(folder, PASSWORDS_FOLDER);
-  const passwords = new Set<string>();
-  if (!safeIsDirectory(directory)) return passwords;
+/** Returns every secret recorded by any test process of this run. */
+export function recordedSecrets(folder = artifactsDir()): Set<string> {
+  const directory = path.join(folder, SECRETS_FOLDER);
+  const secrets = new Set<string>();
+  if (!safeIsDirectory(directory)) return secrets;
 
   for (const file of readdirSync(directory)) {
     for (const line of readFileSync(path.join(directory, file), 'utf8').split('\n')) {
-      if (line !== '') passwords.add(line);
+      if (line !== '') secrets.add(line);
     }
   }
-  return passwords;
+  return secrets;
 }
 
 /**
@@ -90,19 +93,19 @@ export async function saveDatabaseDump(url: string, name: string): Promise<strin
   }
 }
 
-/** Where a password was found: the file and the form it had there. */
+/** Where a secret was found: the file and the form it had there. */
 export interface SecretFinding {
   file: string;
   form: 'plain' | 'url-encoded' | 'html-escaped';
 }
 
 /**
- * Looks for each password in every file under `folders` (recursively), as written, URL-encoded and
- * HTML-escaped. Returns one finding per file and form; the findings name no password.
+ * Looks for each secret in every file under `folders` (recursively), as written, URL-encoded and
+ * HTML-escaped. Returns one finding per file and form; the findings name no secret.
  */
-export function findPasswords(passwords: Set<string>, folders: string[]): SecretFinding[] {
+export function findSecrets(secrets: Set<string>, folders: string[]): SecretFinding[] {
   const findings: SecretFinding[] = [];
-  if (passwords.size === 0) return findings;
+  if (secrets.size === 0) return findings;
 
   for (const file of folders.flatMap(filesUnder)) {
     const content = readFileSync(file, 'utf8');
@@ -112,32 +115,32 @@ export function findPasswords(passwords: Set<string>, folders: string[]): Secret
       ['html-escaped', unescapeHtml(content)],
     ];
     for (const [form, text] of forms) {
-      if (containsAny(text, passwords)) findings.push({ file, form });
+      if (containsAny(text, secrets)) findings.push({ file, form });
     }
   }
   return findings;
 }
 
-/** Returns the folders of the artifacts folder that the scan reads: everything but the recorded passwords. */
+/** Returns the folders of the artifacts folder that the scan reads: everything but the recorded secrets. */
 export function scannedFolders(folder = artifactsDir()): string[] {
   if (!safeIsDirectory(folder)) return [];
   return readdirSync(folder)
-    .filter((entry) => entry !== PASSWORDS_FOLDER)
+    .filter((entry) => entry !== SECRETS_FOLDER)
     .map((entry) => path.join(folder, entry));
 }
 
-/** What the scan after the suite found: how many passwords it looked for, in how many files, and where it found one. */
+/** What the scan after the suite found: how many secrets it looked for, in how many files, and where it found one. */
 export interface ScanResult {
-  passwords: number;
+  secrets: number;
   files: number;
   findings: SecretFinding[];
 }
 
-/** Looks for every password that any test process recorded in every file of the artifacts folder `folder`. */
+/** Looks for every secret that any test process recorded in every file of the artifacts folder `folder`. */
 export function scanArtifacts(folder: string): ScanResult {
-  const passwords = recordedPasswords(folder);
+  const secrets = recordedSecrets(folder);
   const folders = scannedFolders(folder);
-  return { passwords: passwords.size, files: folders.flatMap(filesUnder).length, findings: findPasswords(passwords, folders) };
+  return { secrets: secrets.size, files: folders.flatMap(filesUnder).length, findings: findSecrets(secrets, folders) };
 }
 
 function filesUnder(entry: string): string[] {
@@ -156,19 +159,19 @@ function safeIsDirectory(entry: string): boolean {
 }
 
 /**
- * Returns whether any password occurs in `text`. It checks every window of each password length inside runs of
- * characters that can occur in a password, which is linear in the text, instead of one search per password
- * (thousands of passwords over megabytes of dumps).
+ * Returns whether any secret occurs in `text`. It checks every window of each secret's length inside runs of
+ * characters that can occur in a secret, which is linear in the text, instead of one search per secret
+ * (thousands of secrets over megabytes of dumps).
  */
-function containsAny(text: string, passwords: Set<string>): boolean {
-  const lengths = new Set([...passwords].map((password) => password.length));
+function containsAny(text: string, secrets: Set<string>): boolean {
+  const lengths = new Set([...secrets].map((secret) => secret.length));
   const shortest = Math.min(...lengths);
   const runs = new RegExp(`[^\\s"'<>\\\\,;:=/()\\[\\]{}|]{${shortest},}`, 'g');
 
   for (const [run] of text.matchAll(runs)) {
     for (const length of lengths) {
       for (let start = 0; start + length <= run.length; start++) {
-        if (passwords.has(run.slice(start, start + length))) return true;
+        if (secrets.has(run.slice(start, start + length))) return true;
       }
     }
   }

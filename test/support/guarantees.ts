@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Sequelize } from 'sequelize';
 import { QueryTypes } from 'sequelize';
 import { verifyPassword } from '../../src/passwords.ts';
-import { artifactPath, findPasswords, saveDatabaseDump } from './artifacts.ts';
+import { artifactPath, findSecrets, saveDatabaseDump } from './artifacts.ts';
 import type { TestHarness } from './context.ts';
 import type { TestSmtpServer } from './smtp.ts';
 
@@ -203,18 +203,18 @@ export function assertGuarantees(report: GuaranteeReport, allowedRepeats = 0): v
 }
 
 /**
- * Asserts that no temporary password the test SMTP server saw appears in a dump of the harness's database,
- * in the harness's log lines or in `files` (the log and output files of the processes the test started).
- * The dump and the log lines stay in the artifacts folder for the scan after the whole suite.
+ * Asserts that no temporary password or set-password token the test SMTP server saw appears in a dump of the
+ * harness's database, in the harness's log lines or in `files` (the log and output files of the processes the
+ * test started). The dump and the log lines stay in the artifacts folder for the scan after the whole suite.
  */
 export async function assertNoPasswordLeaks(harness: TestHarness, files: string[]): Promise<void> {
-  const passwords = harness.smtp.passwords;
-  assert.ok(passwords.size > 0, 'the test saw at least one password, so the scan has something to look for');
+  const secrets = new Set([...harness.smtp.passwords, ...harness.smtp.tokens]);
+  assert.ok(harness.smtp.passwords.size > 0, 'the test saw at least one password, so the scan has something to look for');
 
   const dump = await saveDatabaseDump(harness.database.url, 'before-scan');
   const logs = artifactPath('logs', 'harness.jsonl');
   writeFileSync(logs, harness.logs.map((line) => JSON.stringify(line)).join('\n') + '\n');
 
-  const findings = findPasswords(passwords, [dump, logs, ...files]);
+  const findings = findSecrets(secrets, [dump, logs, ...files]);
   assert.deepEqual(findings, [], 'a temporary password was written to a file');
 }

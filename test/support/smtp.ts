@@ -1,7 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import { recordPasswords } from './artifacts.ts';
+import { recordSecrets } from './artifacts.ts';
 
 /** An SMTP reply that the test server sends instead of accepting. */
 export interface Reply {
@@ -39,6 +39,8 @@ export class TestSmtpServer {
   readonly started: string[] = [];
   /** Temporary passwords found in any message body the server saw, accepted or not. */
   readonly passwords = new Set<string>();
+  /** Set-password tokens found in any message body the server saw, accepted or not. */
+  readonly tokens = new Set<string>();
 
   private server!: SMTPServer;
   private sockets = new Set<Socket>();
@@ -135,14 +137,19 @@ export class TestSmtpServer {
     });
   }
 
-  /** Parses a message, even a truncated one, and records the temporary passwords in it for the secret scan. */
+  /** Parses a message, even a truncated one, and records its temporary passwords and tokens for the secret scan. */
   private async parse(raw: string): Promise<ParsedMail> {
     const parsed = await simpleParser(raw);
-    const found = [...(parsed.text ?? '').matchAll(/Temporary password: (\S+)/g)].map((match) => match[1]);
-    const fresh = found.filter((password) => !this.passwords.has(password));
-    for (const password of fresh) this.passwords.add(password);
-    recordPasswords(fresh);
+    const text = parsed.text ?? '';
+    this.remember(this.passwords, [...text.matchAll(/Temporary password: (\S+)/g)].map((match) => match[1]));
+    this.remember(this.tokens, [...text.matchAll(/[?&]token=([A-Za-z0-9_-]+)/g)].map((match) => match[1]));
     return parsed;
+  }
+
+  private remember(known: Set<string>, found: string[]) {
+    const fresh = found.filter((secret) => !known.has(secret));
+    for (const secret of fresh) known.add(secret);
+    recordSecrets(fresh);
   }
 
   private releaseStalled() {
