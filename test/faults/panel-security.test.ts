@@ -83,6 +83,8 @@ describe('admin panel security', () => {
   test('routes without session redirect to login', { skip }, async () => {
     const waiting = await addUsers();
     waitingId = waiting.id;
+    // The web process may have made a first staff account of its own at start-up, so compare with the count now.
+    const usersBefore = await harness.context.models.User.count();
 
     for (const [method, path] of adminRoutes(waitingId)) {
       const response = await request(baseUrl)[method](path).redirects(0);
@@ -92,7 +94,7 @@ describe('admin panel security', () => {
 
     await waiting.reload();
     assert.equal(waiting.is_processed, false, 'no action ran without a session');
-    assert.equal(await harness.context.models.User.count(), 3, 'nothing was deleted or created');
+    assert.equal(await harness.context.models.User.count(), usersBefore, 'nothing was deleted or created');
   });
 
   test('non-staff user cannot sign in', { skip }, async () => {
@@ -118,13 +120,14 @@ describe('admin panel security', () => {
     assert.doesNotMatch(answer.headers.location ?? '', /login/);
 
     const hashes = await passwordHashes();
-    assert.equal(hashes.length, 3, 'staff, member and the processed account have hashes');
+    assert.ok(hashes.length >= 3, 'staff, member and the processed account have hashes');
     for (const [method, path] of adminRoutes(waitingId).filter(([method]) => method === 'get')) {
       const page = await agent.get(path);
       assert.equal(page.status, 200, `GET ${path} as staff`);
-      assert.doesNotMatch(page.text, /\$argon2/, `GET ${path} contains no argon2 hash`);
+      // assert.ok rather than doesNotMatch, so that a failure does not print the body with its hashes.
+      assert.ok(!/\$argon2/.test(page.text), `GET ${path} contains no argon2 hash`);
       for (const hash of hashes) assert.ok(!page.text.includes(hash), `GET ${path} contains no stored hash`);
-      assert.doesNotMatch(page.text, /"password_hash"\s*:\s*"[^"]/, `GET ${path} sends no password_hash value`);
+      assert.ok(!/"password_hash"\s*:\s*"[^"]/.test(page.text), `GET ${path} sends no password_hash value`);
     }
   });
 
