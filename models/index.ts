@@ -1,16 +1,21 @@
 import type { Sequelize } from 'sequelize';
+import { AdminAuditEntry } from './admin-audit-entry.ts';
 import { EmailDelivery } from './email-delivery.ts';
 import { ProcessorRun } from './processor-run.ts';
+import { ProcessorSetting } from './processor-setting.ts';
 import { User } from './user.ts';
 import { WaitlistSubscriber } from './waitlist-subscriber.ts';
 
 export { EmailDelivery, ProcessorRun, User, WaitlistSubscriber };
+export { AdminAuditEntry, ProcessorSetting };
 
 export interface Models {
   User: typeof User;
   WaitlistSubscriber: typeof WaitlistSubscriber;
   EmailDelivery: typeof EmailDelivery;
   ProcessorRun: typeof ProcessorRun;
+  ProcessorSetting: typeof ProcessorSetting;
+  AdminAuditEntry: typeof AdminAuditEntry;
 }
 
 /** Binds every model to `sequelize` and declares the associations between them. */
@@ -19,6 +24,8 @@ export function defineModels(sequelize: Sequelize): Models {
   WaitlistSubscriber.initialise(sequelize);
   EmailDelivery.initialise(sequelize);
   ProcessorRun.initialise(sequelize);
+  ProcessorSetting.initialise(sequelize);
+  AdminAuditEntry.initialise(sequelize);
 
   WaitlistSubscriber.belongsTo(User, { foreignKey: 'user_id', as: 'user' });
   User.hasMany(WaitlistSubscriber, { foreignKey: 'user_id', as: 'subscribers' });
@@ -26,5 +33,7 @@ export function defineModels(sequelize: Sequelize): Models {
   EmailDelivery.belongsTo(User, { foreignKey: 'user_id', as: 'user' });
   WaitlistSubscriber.hasMany(EmailDelivery, { foreignKey: 'subscriber_id', as: 'deliveries' });
 
-  return { User, WaitlistSubscriber, EmailDelivery, ProcessorRun };
+  AdminAuditEntry.belongsTo(User, { foreignKey: 'staff_user_id', as: 'staffUser' });
+
+  return { User, WaitlistSubscriber, EmailDelivery, ProcessorRun, ProcessorSetting, AdminAuditEntry };
 }

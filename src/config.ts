@@ -120,6 +120,8 @@ const environmentSchema = z.object({
   SESSION_SECRET: optionalText,
   SESSION_TTL_HOURS: integer(12, 1, 24 * 90),
   TRUST_PROXY: optionalText,
+  ADMIN_SIGN_IN_MAX_FAILURES: integer(5, 1, 1000),
+  ADMIN_SIGN_IN_LOCKOUT_MINUTES: integer(15, 1, 24 * 60),
 
   LOG_FILE: z.string().trim().default('waitlist_processor.log'),
   LOG_LEVEL: z
@@ -225,6 +227,10 @@ function buildConfig(env: Environment) {
       secretIsSet: env.SESSION_SECRET !== undefined && env.SESSION_SECRET !== EXAMPLE_SESSION_SECRET,
       ttlHours: env.SESSION_TTL_HOURS,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    },
+    admin: {
+      signInMaxFailures: env.ADMIN_SIGN_IN_MAX_FAILURES,
+      signInLockoutMinutes: env.ADMIN_SIGN_IN_LOCKOUT_MINUTES,
     },
     log: {
       file: env.LOG_FILE === '' ? undefined : path.resolve(env.LOG_FILE),

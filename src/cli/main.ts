@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { EXIT_USAGE } from './bootstrap.ts';
+import { createAdminCommand } from './create-admin-command.ts';
 import { migrateCommand, seedCommand } from './maintenance-commands.ts';
 import { processCommand } from './process-command.ts';
 import { serveCommand } from './serve-command.ts';
@@ -13,7 +14,8 @@ const program = new Command('waitlist')
   .addCommand(serveCommand())
   .addCommand(processCommand())
   .addCommand(migrateCommand())
-  .addCommand(seedCommand());
+  .addCommand(seedCommand())
+  .addCommand(createAdminCommand());
 
 for (const command of program.commands) {
   command.showHelpAfterError('(run with --help for usage)').exitOverride((error) => {

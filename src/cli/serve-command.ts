@@ -5,6 +5,7 @@ import { migrate } from '../database/migrator.ts';
 import { createApp } from '../http/app.ts';
 import { startScheduler, type Scheduler } from '../scheduler.ts';
 import { untilStopSignal, withContext } from './bootstrap.ts';
+import { announceFirstStaffAccount } from './first-staff-account.ts';
 
 /** `waitlist serve` (what `npm start` runs): migrations, the web app and the scheduled processor in one process. */
 export function serveCommand(): Command {
@@ -23,6 +24,7 @@ async function serve(context: AppContext): Promise<number> {
 
   const server = await listen(context);
   logMailDestination(context);
+  await announceFirstStaffAccount(context);
 
   let scheduler: Scheduler | undefined;
   if (config.processor.enabled) {
