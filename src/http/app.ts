@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { AppContext } from '../context.ts';
 import { assertMigrated } from '../database/migrator.ts';
+import { mountAdminPanel } from './admin.ts';
 
 /** Builds the Express app: health checks now; the admin panel and APIs mount here too. */
 export function createApp(context: AppContext): Express {
@@ -21,5 +22,6 @@ export function createApp(context: AppContext): Express {
     }
   });
 
+  mountAdminPanel(app, context);
   return app;
 }
