@@ -15,6 +15,8 @@ export interface ResourceRules {
   virtualFilters?: Record<string, (value: string) => WhereOptions | undefined>;
   /** Columns that create and edit may set; AdminJS sends every param of the form, and the rest are ignored. */
   editable: string[];
+  /** Columns AdminJS never learns of, so no page, filter or sort can reach them (a password hash). */
+  hidden?: string[];
   /** Message for a unique index violation, keyed by the field to show it on. */
   duplicateMessage?: { field: string; message: string };
 }
@@ -30,6 +32,15 @@ export class FilteredResource extends SequelizeResource {
     private readonly rules: ResourceRules,
   ) {
     super(model);
+  }
+
+  override properties() {
+    const hidden = this.rules.hidden ?? [];
+    return super.properties().filter((property) => !hidden.includes(property.name()));
+  }
+
+  override property(path: string) {
+    return this.rules.hidden?.includes(path.split('.')[0]) ? null : super.property(path);
   }
 
   override async count(filter: Filter): Promise<number> {

@@ -17,6 +17,7 @@ export function userResource(context: AppContext): ResourceWithOptions {
     sortable: ['username', 'email', 'first_name', 'last_name', 'is_verified', 'is_staff', 'must_change_password', 'date_joined', 'last_login', 'id'],
     defaultSort: 'date_joined',
     editable: ['username', 'email', 'first_name', 'last_name', 'phone_number', 'is_active', 'is_verified', 'must_change_password', ...STAFF_FLAGS],
+    hidden: ['password_hash'],
     duplicateMessage: { field: 'email', message: 'Another account has this username or email address already.' },
     virtualFilters: {
       search: (text) => ({ [Op.or]: SEARCHED_COLUMNS.map((column) => containsText(column, text.trim())) }),
@@ -35,7 +36,6 @@ export function userResource(context: AppContext): ResourceWithOptions {
       showProperties: ['username', 'email', 'first_name', 'last_name', 'phone_number', 'subscriber_id', 'is_active', 'is_verified', 'is_staff', 'is_superuser', 'must_change_password', 'password_expires_at', 'last_login', 'date_joined'],
       editProperties: ['username', 'email', 'first_name', 'last_name', 'phone_number', 'is_active', 'is_verified', 'must_change_password', ...STAFF_FLAGS],
       properties: {
-        password_hash: { isVisible: false },
         search: { type: 'string', isVisible: { list: false, filter: true, show: false, edit: false } },
         subscriber_id: { isVisible: { list: false, filter: false, show: true, edit: false }, components: { show: Components.SubscriberLink } },
         updated_at: { isVisible: false },
