@@ -6,7 +6,7 @@ import { Op, UniqueConstraintError, ValidationError as SequelizeValidationError,
 export interface ResourceRules {
   /** Columns a filter may name; any other filter is ignored, so no filter can probe a column such as a password hash. */
   filterable: string[];
-  /** Columns the list may sort by; other sort requests fall back to `defaultSort`. */
+  /** Columns the list may sort by; other sort requests fall back to `defaultSort`, newest or highest first. */
   sortable: string[];
   defaultSort: string;
   /** Text columns matched in full (enumerations such as `source`); other text columns match a part, ignoring case. */
@@ -48,8 +48,9 @@ export class FilteredResource extends SequelizeResource {
   }
 
   override async find(filter: Filter, options: { limit?: number; offset?: number; sort?: { sortBy?: string; direction?: 'asc' | 'desc' } } = {}): Promise<BaseRecord[]> {
-    const sortBy = options.sort?.sortBy && this.rules.sortable.includes(options.sort.sortBy) ? options.sort.sortBy : this.rules.defaultSort;
-    const direction = options.sort?.direction === 'asc' ? 'ASC' : 'DESC';
+    const known = Boolean(options.sort?.sortBy && this.rules.sortable.includes(options.sort.sortBy));
+    const sortBy = known ? options.sort!.sortBy! : this.rules.defaultSort;
+    const direction = known && options.sort?.direction === 'asc' ? 'ASC' : 'DESC';
 
     const rows = await this.model.findAll({
       where: this.whereOf(filter),
