@@ -20,18 +20,19 @@ export async function readPauseState(context: AppContext, transaction?: Transact
   return { paused: settings.paused, pausedAt: settings.paused_at, pausedBy: settings.paused_by };
 }
 
-/** Pauses or resumes processing for every processor and logs who did it. Pausing twice keeps the first time and name. */
+/** Pauses or resumes processing for every processor and logs who did it. Pausing again keeps the first time and name. */
 export async function setPaused(context: AppContext, paused: boolean, by: string): Promise<PauseState> {
   const { ProcessorSetting } = context.models;
   const now = context.now();
 
-  await context.database.sequelize.transaction(async (transaction) => {
+  const changed = await context.database.sequelize.transaction(async (transaction) => {
     const [settings] = await ProcessorSetting.findOrCreate({ where: { id: 1 }, defaults: { id: 1, paused_at: null, paused_by: null }, transaction, lock: true });
-    if (settings.paused === paused) return;
+    if (settings.paused === paused) return false;
 
     await settings.update({ paused, paused_at: paused ? now : null, paused_by: paused ? by : null, updated_at: now }, { transaction });
+    return true;
   });
 
-  context.logger.info({ by }, paused ? 'processing paused' : 'processing resumed');
+  if (changed) context.logger.info({ by }, paused ? 'processing paused' : 'processing resumed');
   return readPauseState(context);
 }

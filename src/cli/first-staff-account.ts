@@ -6,7 +6,7 @@ import { ensureFirstStaffAccount } from '../staff-accounts.ts';
  * to the terminal once. They go to standard output only, never through the logger, so they never reach the
  * log file. Production creates none, because its standard output usually ends up in a log service.
  */
-export async function announceFirstStaffAccount(context: AppContext, output: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function announceFirstStaffAccount(context: AppContext, adminUrl: string, output: NodeJS.WritableStream = process.stdout): Promise<void> {
   if (context.config.production) {
     const staff = await context.models.User.count({ where: { is_staff: true, is_active: true } });
     if (staff === 0) context.logger.warn('no active staff account: run "waitlist create-admin --email <address>" to create one for the admin panel');
@@ -17,12 +17,11 @@ export async function announceFirstStaffAccount(context: AppContext, output: Nod
   if (!account) return;
 
   context.logger.info({ username: account.username }, 'first staff account created; its password was printed to the terminal');
-  const url = `http://${context.config.http.host === '0.0.0.0' ? 'localhost' : context.config.http.host}:${context.config.http.port}/admin`;
   output.write(
     [
       '',
       'No staff account existed, so one was created for the admin panel.',
-      `  Sign in at: ${url}`,
+      `  Sign in at: ${adminUrl}`,
       `  Email:      ${account.email}`,
       `  Password:   ${account.password}`,
       'This password is shown only now. Create your own account with "npx waitlist create-admin --email you@example.com".',
