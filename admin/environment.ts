@@ -6,5 +6,8 @@ import { projectRoot } from '../src/config.ts';
 
 process.env.ADMIN_JS_TMP_DIR ??= path.join(projectRoot(), '.adminjs');
 
+// NOTE: in development AdminJS bundles the components on the first request for them, and its bundler resolves
+// Babel plugins from the working folder, so a development server must start in the project folder (npm start does).
+
 /** The components bundle that `npm run build` writes and production serves. */
 export const COMPONENTS_BUNDLE = path.join(process.env.ADMIN_JS_TMP_DIR, 'bundle.js');
