@@ -3,7 +3,7 @@ import { DataTypes, Model, type CreationOptional, type InferAttributes, type Inf
 /** One run of the batch processor, whoever started it, with its counts once it finished. */
 export class ProcessorRun extends Model<InferAttributes<ProcessorRun>, InferCreationAttributes<ProcessorRun>> {
   declare id: CreationOptional<string>;
-  /** What started the run: `schedule`, `command` or `admin`. */
+  /** Trigger of the run: `schedule`, `command` or `admin`. */
   declare trigger: string;
   declare host: string;
   declare pid: number;

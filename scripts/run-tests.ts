@@ -1,5 +1,5 @@
-// Runs the whole suite with Node's test runner. Without TEST_DATABASE_URL it starts an embedded PostgreSQL
-// in a temporary folder for the run and removes it afterwards; each test file then makes its own database.
+// Runs the whole suite with Node's test runner. Without TEST_DATABASE_URL, it starts an embedded PostgreSQL
+// in a temporary folder for the run and removes it afterwards. Each test file creates its own database.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';

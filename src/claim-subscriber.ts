@@ -2,7 +2,7 @@ import { Op, Transaction, type WhereOptions } from 'sequelize';
 import type { AppContext } from './context.ts';
 import type { WaitlistSubscriber } from '../models/index.ts';
 
-/** Which subscribers a claim may take. */
+/** Limits on the subscribers a claim may take. */
 export interface ClaimFilter {
   /** Only these ids, whether due or not (an operator's "process now"); otherwise the oldest due subscriber. */
   ids?: string[];
@@ -12,7 +12,7 @@ export interface ClaimFilter {
 
 /**
  * Locks and returns the oldest unprocessed subscriber that is due, or undefined when there is none.
- * Rows that another processor holds are skipped (`FOR UPDATE SKIP LOCKED`), so concurrent processors,
+ * Rows that another processor has locked are skipped (`FOR UPDATE SKIP LOCKED`), so concurrent processors,
  * in one process or many, never handle the same subscriber at the same time. The lock lasts until
  * `transaction` ends, which is also what releases it when a worker dies.
  */

@@ -4,12 +4,13 @@ import type { AppContext } from './context.ts';
 import { createUserForSubscriber, findUserByEmail } from './create-account.ts';
 import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
-import { sendWelcomeEmail } from './mail/welcome-email.ts';
+import { renderWelcomeEmail } from './mail/welcome-email.ts';
+import { timeWelcomeEmail } from './metrics.ts';
 import { generateTemporaryPassword, hashPassword } from './passwords.ts';
 import { decideRetry } from './retry-policy.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
-/** How processing one subscriber ended. */
+/** Result of processing one subscriber. */
 export type ProcessOutcome =
   | { result: 'created'; subscriberId: string; userId: string; username: string }
   | { result: 'linked'; subscriberId: string; userId: string }
@@ -32,6 +33,7 @@ class ProcessingFailure extends Error {
  * account does not exist yet, and the next attempt sends a second email with the password that works.
  */
 export async function processNextSubscriber(context: AppContext, filter: ClaimFilter = {}): Promise<ProcessOutcome | undefined> {
+  const startedAt = performance.now();
   const transaction = await context.database.sequelize.transaction();
   let outcome: ProcessOutcome;
 
@@ -60,6 +62,7 @@ export async function processNextSubscriber(context: AppContext, filter: ClaimFi
   }
 
   logOutcome(context, outcome);
+  context.metrics?.recordOutcome(outcome, (performance.now() - startedAt) / 1000);
   return outcome;
 }
 
@@ -91,9 +94,10 @@ async function createAccountAndSendWelcome(context: AppContext, subscriber: Wait
   const passwordExpiresAt = new Date(context.now().getTime() + config.passwords.ttlHours * 3600 * 1000);
   const user = await createUserForSubscriber(context, subscriber, { passwordHash, passwordExpiresAt }, transaction);
 
+  const email = await renderWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
   let accepted;
   try {
-    accepted = await sendWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
+    accepted = await timeWelcomeEmail(context.metrics, () => context.mailer.send(email));
   } catch (error) {
     throw new ProcessingFailure(classifySendError(error));
   }

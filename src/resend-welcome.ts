@@ -1,7 +1,8 @@
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { AppContext } from './context.ts';
 import { classifySendError } from './mail/send-errors.ts';
-import { sendWelcomeEmail } from './mail/welcome-email.ts';
+import { renderWelcomeEmail } from './mail/welcome-email.ts';
+import { timeWelcomeEmail } from './metrics.ts';
 import { generateTemporaryPassword, hashPassword } from './passwords.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
@@ -53,9 +54,10 @@ async function resendLocked(context: AppContext, userId: string, transaction: Tr
   const passwordExpiresAt = new Date(context.now().getTime() + config.passwords.ttlHours * 3600 * 1000);
   const recipient = subscriber.email;
 
+  const email = await renderWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
   let accepted;
   try {
-    accepted = await sendWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
+    accepted = await timeWelcomeEmail(context.metrics, () => context.mailer.send(email));
   } catch (error) {
     const failure = classifySendError(error);
     await recordDelivery(context, { subscriber, user, status: 'failed', errorCode: failure.code, errorMessage: failure.message, smtpResponse: failure.responseCode ? String(failure.responseCode) : null }, transaction);

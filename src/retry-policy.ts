@@ -1,7 +1,7 @@
 import type { Config } from './config.ts';
 import type { SendFailure } from './mail/send-errors.ts';
 
-/** What happens to a subscriber after a failed attempt. */
+/** Next step for a subscriber after a failed attempt. */
 export type RetryDecision = { giveUp: true } | { giveUp: false; nextAttemptAt: Date };
 
 /**

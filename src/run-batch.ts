@@ -7,7 +7,7 @@ import { readPauseState } from './processing-pause.ts';
 export interface RunOptions {
   /** At most this many subscribers are claimed in the run. */
   batchSize: number;
-  /** What started the run, stored on its processor_runs row: `schedule`, `command` or `admin`. */
+  /** Trigger of the run, stored on its processor_runs row: `schedule`, `command` or `admin`. */
   trigger: string;
   /** Only these subscribers, whether due or not (for admin actions on a selection). */
   ids?: string[];
@@ -96,6 +96,7 @@ export async function runBatch(context: AppContext, options: RunOptions): Promis
 
   if (stoppedBy) logger.warn({ code: stoppedBy }, 'run stopped early: the SMTP server failed for every message; the rest wait for the next run');
   logger.info({ ...countsOf(summary), durationMs: summary.durationMs, trigger: options.trigger }, 'processor run finished');
+  context.metrics?.recordRun(summary, crashed !== undefined);
 
   if (crashed) throw crashed.reason;
   return summary;

@@ -19,8 +19,8 @@ export interface Scheduler {
 }
 
 /**
- * Runs the processor every `intervalSeconds`, start to start, the first run at once, never two at a time.
- * Cron steps cannot say "every 45 seconds" (they restart each minute), so node-cron ticks every second and
+ * Runs the processor every `intervalSeconds`, start to start, the first run within a second, never two at a time.
+ * Cron steps cannot express "every 45 seconds" because they restart each minute, so node-cron ticks every second and
  * each tick starts a run only when the period since the last start has passed.
  */
 export function startScheduler(context: AppContext, options: SchedulerOptions): Scheduler {
@@ -45,8 +45,9 @@ export function startScheduler(context: AppContext, options: SchedulerOptions): 
       });
   };
 
+  // The first run starts at the first tick, within a second, so that every start falls on a tick and the
+  // period between starts stays whole.
   const task = cron.schedule('* * * * * *', tick, { noOverlap: true, name: 'waitlist-processor' });
-  tick();
 
   return {
     nextRunAt: () => (running || stopping.signal.aborted ? undefined : new Date(nextRunAt)),

@@ -1,4 +1,4 @@
-/** Where a subscriber heard of us: the values the `source` column accepts, with their labels for people. */
+/** Labels of the values the `source` column accepts: where a subscriber heard of us. */
 export const SOURCE_LABELS = {
   website: 'Website',
   social_media: 'Social media',

@@ -1,10 +1,9 @@
 import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { Sequelize } from 'sequelize';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { APPLICATION_NAME, useEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
-
-// BIGINT ids come back as strings from pg; counts from COUNT(*) too. Keep them as strings, as Sequelize expects.
 
 export interface Database {
   sequelize: Sequelize;
@@ -45,13 +44,19 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   };
 }
 
+/**
+ * Creates the Sequelize instance for `url`. Sequelize ignores `sslmode` in a URL, so TLS settings are read with
+ * pg's own parser (sslmode, sslrootcert, ssl), which the session pool uses too: both then connect the same way.
+ */
 export function createSequelize(url: string, poolMax: number): Sequelize {
+  const { ssl } = parseConnectionString(url);
+
   return new Sequelize(url, {
     dialect: 'postgres',
     dialectModule: pg,
     logging: false,
     pool: { max: poolMax, min: 0, idle: 10_000, acquire: 30_000 },
-    dialectOptions: { application_name: APPLICATION_NAME },
+    dialectOptions: { application_name: APPLICATION_NAME, ...(ssl === undefined ? {} : { ssl }) },
     define: { underscored: true },
   });
 }

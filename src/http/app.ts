@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { AppContext } from '../context.ts';
-import { assertMigrated } from '../database/migrator.ts';
+import { healthRoutes } from './health.ts';
+import { metricsRoutes } from './metrics-endpoint.ts';
 import { mountAdminPanel } from './admin.ts';
 
 /** Builds the Express app: health checks now; the admin panel and APIs mount here too. */
@@ -9,18 +10,8 @@ export function createApp(context: AppContext): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', context.config.session.trustProxy);
 
-  app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok' });
-  });
-
-  app.get('/readyz', async (_request, response) => {
-    try {
-      await assertMigrated(context.database.sequelize, context.logger);
-      response.json({ status: 'ready' });
-    } catch (error) {
-      response.status(503).json({ status: 'not_ready', error: (error as Error).message });
-    }
-  });
+  app.use(healthRoutes(context));
+  app.use(metricsRoutes(context));
 
   mountAdminPanel(app, context);
   return app;

@@ -12,7 +12,7 @@ export interface OutgoingEmail {
   text: string;
 }
 
-/** What the server (or the outbox) said when it took a message. */
+/** Reply of the SMTP server (or the outbox) that took a message. */
 export interface AcceptedEmail {
   messageId: string;
   response: string;
@@ -23,7 +23,7 @@ export interface Mailer {
   /** Resolves once the SMTP server accepted the message, and rejects with nodemailer's error otherwise. */
   send(email: OutgoingEmail): Promise<AcceptedEmail>;
   close(): void;
-  /** Where messages go, for the start-up log: an SMTP server or an outbox folder. */
+  /** Destination of messages, for the start-up log: an SMTP server or an outbox folder. */
   readonly destination: string;
 }
 
@@ -32,12 +32,10 @@ export function createMailer(config: Config, logger: Logger): Mailer {
   const smtp = config.email.smtp;
   const transporter = smtp ? createSmtpTransport(config) : createOutboxTransport();
   const destination = smtp ? `smtp://${smtp.host}:${smtp.port}` : config.email.outboxDir;
-  const pace = createPacer(config.email.ratePerSecond);
 
   return {
     destination,
     async send(email) {
-      await pace();
       const info = await transporter.sendMail({
         from: config.email.from,
         to: { name: headerSafe(email.to.name), address: email.to.address },
@@ -65,6 +63,8 @@ function createSmtpTransport(config: Config): Transporter {
     requireTLS: smtp.startTls,
     auth: smtp.user ? { user: smtp.user, pass: smtp.password } : undefined,
     maxConnections: smtp.poolSize,
+    // The pool sends one message per rateDelta milliseconds across all its connections.
+    ...(config.email.ratePerSecond > 0 ? { rateLimit: 1, rateDelta: Math.ceil(1000 / config.email.ratePerSecond) } : {}),
     maxMessages: 1000,
     connectionTimeout: config.email.timeoutMs,
     greetingTimeout: config.email.timeoutMs,
@@ -92,19 +92,4 @@ async function saveToOutbox(folder: string, info: { messageId: string; message?:
 /** Removes control characters, so that no value can start a new header line. */
 function headerSafe(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-}
-
-/** Returns a function that waits until the next send slot, spacing sends evenly at `perSecond` (0 is no limit). */
-function createPacer(perSecond: number): () => Promise<void> {
-  if (perSecond <= 0) return async () => undefined;
-
-  const spacingMs = 1000 / perSecond;
-  let nextSlot = 0;
-
-  return async () => {
-    const now = Date.now();
-    const slot = Math.max(now, nextSlot);
-    nextSlot = slot + spacingMs;
-    if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now));
-  };
 }

@@ -1,7 +1,7 @@
 import type { AppContext } from '../context.ts';
 import { displayName } from '../names.ts';
 import { SOURCE_LABELS, type SubscriberSource } from '../sources.ts';
-import type { AcceptedEmail } from './mailer.ts';
+import type { OutgoingEmail } from './mailer.ts';
 import type { User, WaitlistSubscriber } from '../../models/index.ts';
 
 export interface WelcomeEmailInput {
@@ -12,8 +12,8 @@ export interface WelcomeEmailInput {
   passwordExpiresAt: Date;
 }
 
-/** Renders the welcome email for a new account and hands it to the mailer; resolves once it is accepted. */
-export async function sendWelcomeEmail(context: AppContext, input: WelcomeEmailInput): Promise<AcceptedEmail> {
+/** Renders the welcome email for a new account, ready for the mailer. */
+export async function renderWelcomeEmail(context: AppContext, input: WelcomeEmailInput): Promise<OutgoingEmail> {
   const { config } = context;
   const { subscriber, user } = input;
   // A name is one line wherever it appears: control characters and line breaks become spaces.
@@ -31,10 +31,10 @@ export async function sendWelcomeEmail(context: AppContext, input: WelcomeEmailI
     expiresOn: input.passwordExpiresAt.toUTCString(),
   });
 
-  return context.mailer.send({
+  return {
     to: { name, address: subscriber.email },
     subject: config.email.welcomeSubject.replaceAll('{site name}', config.email.siteName),
     html: rendered.html,
     text: rendered.text,
-  });
+  };
 }

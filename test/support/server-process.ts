@@ -16,9 +16,11 @@ export interface ServerProcess {
 /**
  * Starts `waitlist serve` with exactly `environment` (plus PATH and HOME) and resolves with its URL once it
  * logs that it listens. Rejects with the output when the process exits first or after `timeoutMs`.
+ * It runs the TypeScript sources, or the `bin/waitlist.js` of a production install when `bin` is given.
  */
-export function startServer(environment: Record<string, string>, cwd: string, timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_SOURCE, 'serve'], {
+export function startServer(environment: Record<string, string>, cwd: string, timeoutMs = 60_000, bin?: string): Promise<ServerProcess> {
+  const command = bin ? [bin, 'serve'] : ['--import', TSX_LOADER, CLI_SOURCE, 'serve'];
+  const child = spawn(process.execPath, command, {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,8 +53,8 @@ export function startServer(environment: Record<string, string>, cwd: string, ti
 }
 
 /** Runs `waitlist serve` until it exits by itself and returns its exit code and output. */
-export function runServerToExit(environment: Record<string, string>, cwd: string, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
-  return startServer(environment, cwd, timeoutMs).then(
+export function runServerToExit(environment: Record<string, string>, cwd: string, timeoutMs = 60_000, bin?: string): Promise<{ code: number | null; output: string }> {
+  return startServer(environment, cwd, timeoutMs, bin).then(
     async (server) => {
       await server.stop();
       throw new Error(`the server started, but it was expected to refuse:\n${server.output()}`);
