@@ -10,7 +10,7 @@ import { auditResource, deliveryResource, processorSettingsResource } from './re
 
 AdminJS.registerAdapter({ Database, Resource });
 
-/** Where the panel is served. */
+/** URL path of the panel. */
 export const ADMIN_ROOT = '/admin';
 
 /** Builds the AdminJS instance: resources, dashboard, labels and branding. */
@@ -41,6 +41,7 @@ const translations = {
     processNow: 'Process now',
     resendWelcome: 'Re-send welcome email',
     retry: 'Retry',
+    retrySelected: 'Retry selected',
     markProcessed: 'Mark as processed',
     markUnprocessed: 'Mark as unprocessed',
     processSelected: 'Process selected now',

@@ -12,8 +12,8 @@ export function throttleKey(request: Pick<Request, 'ip'>): string {
 
 /**
  * Returns AdminJS's `authenticate`: the login (email, any case, or username) must belong to an active staff
- * account whose argon2 hash matches. Every failure counts against the client address, and the log says why
- * it failed, without the login or password typed.
+ * account whose argon2 hash matches. Every failure counts against the client address, and the log names the
+ * reason, without the login or password typed.
  */
 export function staffAuthenticator(context: AppContext) {
   let decoyHash: Promise<string> | undefined;
@@ -27,7 +27,7 @@ export function staffAuthenticator(context: AppContext) {
     const hash = user?.password_hash ?? (await decoyHash);
     const matches = await verifyPassword(hash, String(password ?? ''));
 
-    const reason = !user ? 'unknown_login' : !matches ? 'wrong_password' : !user.is_active ? 'inactive' : !user.is_staff ? 'not_staff' : undefined;
+    const reason = failureReason(user, matches);
     if (reason || !user) {
       await countFailure(context, req, reason ?? 'unknown_login');
       return null;
@@ -38,6 +38,14 @@ export function staffAuthenticator(context: AppContext) {
     context.logger.info({ userId: user.id, clientAddress: req.ip }, 'admin signed in');
     return { id: user.id, email: user.email, title: user.username, isSuperuser: user.is_superuser };
   };
+}
+
+function failureReason(user: { is_active: boolean; is_staff: boolean } | undefined, matches: boolean): string | undefined {
+  if (!user) return 'unknown_login';
+  if (!matches) return 'wrong_password';
+  if (!user.is_active) return 'inactive';
+  if (!user.is_staff) return 'not_staff';
+  return undefined;
 }
 
 async function findByLogin(context: AppContext, login: string) {

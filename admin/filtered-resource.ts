@@ -2,7 +2,7 @@ import { Resource as SequelizeResource } from '@adminjs/sequelize';
 import { BaseRecord, ValidationError, type Filter, type ParamsType } from 'adminjs';
 import { Op, UniqueConstraintError, ValidationError as SequelizeValidationError, type ModelStatic, type Model, type WhereOptions } from 'sequelize';
 
-/** How one resource filters, sorts and saves, beyond what the AdminJS adapter does on its own. */
+/** Rules for how one resource filters, sorts and saves, beyond what the AdminJS adapter does on its own. */
 export interface ResourceRules {
   /** Columns a filter may name; any other filter is ignored, so no filter can probe a column such as a password hash. */
   filterable: string[];
@@ -22,9 +22,9 @@ export interface ResourceRules {
 }
 
 /**
- * The AdminJS Sequelize resource with our filter rules: text filters ignore case and take `%` and `_` literally,
- * date ranges include the whole last day, and saving goes through the model (its validation and hooks), with
- * Sequelize's validation messages shown on the fields.
+ * The AdminJS Sequelize resource with our filter rules. Text filters ignore case and take `%` and `_` literally,
+ * and date ranges include the whole last day. Saving goes through the model, so its validation and hooks run,
+ * and Sequelize's validation messages are shown on the fields.
  */
 export class FilteredResource extends SequelizeResource {
   constructor(
@@ -138,7 +138,7 @@ export class FilteredResource extends SequelizeResource {
   }
 }
 
-/** A case-insensitive "contains" match on one column, with `%`, `_` and `\` in `text` taken literally. */
+/** Builds a case-insensitive "contains" match on one column, with `%`, `_` and `\` in `text` taken literally. */
 export function containsText(column: string, text: string): WhereOptions {
   return { [column]: { [Op.iLike]: `%${escapeLike(text)}%` } };
 }

@@ -15,7 +15,7 @@ export interface PauseState {
 export async function readPauseState(context: AppContext, transaction?: Transaction): Promise<PauseState> {
   const settings = await context.models.ProcessorSetting.findByPk(1, { transaction });
 
-  // The migration inserts the row; a missing row means nobody ever paused.
+  // The migration inserts the row, so a missing row can only mean that processing was never paused.
   if (!settings) return { paused: false, pausedAt: null, pausedBy: null };
   return { paused: settings.paused, pausedAt: settings.paused_at, pausedBy: settings.paused_by };
 }

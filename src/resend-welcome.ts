@@ -6,14 +6,14 @@ import { timeWelcomeEmail } from './metrics.ts';
 import { generateTemporaryPassword, hashPassword } from './passwords.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
-/** How a re-send ended. Only `sent` replaced the password; every other result leaves the old one working. */
+/** Result of a re-send. Only `sent` replaced the password, and every other result leaves the old one working. */
 export type ResendOutcome =
   | { result: 'sent'; userId: string; recipient: string; passwordExpiresAt: Date }
   | { result: 'failed'; userId: string; recipient: string; code: string; message: string }
   /** The SMTP server accepted the email, but the stored password changed while it was on its way, so it was kept. */
   | { result: 'superseded'; userId: string; recipient: string };
 
-/** A re-send that could not start; `code` is stable for callers and `message` says what to do. */
+/** Error for a re-send that could not start: `code` is stable for callers, and `message` tells the operator what to do. */
 export class ResendError extends Error {
   constructor(
     readonly code: 'user_not_found' | 'user_inactive' | 'no_subscriber' | 'resend_in_progress',
@@ -64,7 +64,7 @@ async function resendLocked(context: AppContext, userId: string, transaction: Tr
     return { result: 'failed', userId, recipient, code: failure.code, message: failure.message };
   }
 
-  // Guarded update: the hash is replaced only if nobody changed it since it was read above.
+  // Guarded update: the hash is replaced only if it is still the one read above.
   const [replaced] = await context.models.User.update(
     { password_hash: passwordHash, password_expires_at: passwordExpiresAt, must_change_password: true },
     { where: { id: userId, password_hash: user.password_hash }, transaction },

@@ -266,6 +266,19 @@ describe('bulk and resource actions', () => {
     assert.equal(response.body.notice.type, 'error');
     assert.match(response.body.notice.message, /Nothing to retry/);
   });
+
+  test('retry works on a selection', async () => {
+    const stuck = await makeSubscriber(harness.context);
+    await stuck.update({ gave_up_at: new Date(), attempts: 5, last_error_code: 'smtp_unavailable' });
+    const fine = await makeSubscriber(harness.context);
+
+    const response = await client.post(`${SUBSCRIBERS}/bulk/retrySelected?recordIds=${stuck.id},${fine.id}`);
+
+    assert.equal(response.body.notice.message, 'Retry scheduled for 1 subscriber(s): the next processor run takes them. 1 did not need a retry.');
+    await stuck.reload();
+    assert.equal(stuck.gave_up_at, null);
+    assert.equal(stuck.attempts, 0);
+  });
 });
 
 describe('pause switch', () => {

@@ -16,7 +16,7 @@ let folder: string;
 let bin: string;
 let bundleFile: string;
 
-/** The environment of a production start on the harness database. */
+/** Returns the environment of a production start on the harness database. */
 function productionEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: 'production',

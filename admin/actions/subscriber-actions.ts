@@ -8,7 +8,7 @@ import { resendAction } from './credential-actions.ts';
 
 const RESOURCE_PATH = '/admin/resources/waitlist_subscribers';
 
-/** The subscriber actions: processing, re-sending, marking and retrying. Each calls the domain functions, never a copy of their steps. */
+/** Returns the subscriber actions for processing, re-sending, marking and retrying. Each calls the domain functions, never a copy of their steps. */
 export function subscriberActions(context: AppContext): Record<string, Partial<Action<ActionResponse>>> {
   return {
     processNow: {
@@ -33,6 +33,14 @@ export function subscriberActions(context: AppContext): Record<string, Partial<A
       icon: 'RotateCcw',
       guard: 'Retry this subscriber? Its attempts are reset and the next processor run takes it.',
       isVisible: ({ record }) => record?.params.is_processed !== true && Boolean(record?.params.gave_up_at),
+      handler: audited(context, (_request, _response, actionContext) => retry(context, actionContext)),
+    },
+    // AdminJS's browser code calls an action by one type only, so retrying a selection is an action of its own.
+    retrySelected: {
+      actionType: 'bulk',
+      component: false,
+      icon: 'RotateCcw',
+      guard: 'Retry the selected subscribers whose processing gave up? Their attempts are reset and the next processor run takes them.',
       handler: audited(context, (_request, _response, actionContext) => retry(context, actionContext)),
     },
     markProcessed: {
@@ -72,7 +80,7 @@ async function processNow(context: AppContext, actionContext: ActionContext): Pr
   return reloaded(actionContext, outcomeNotice(outcome));
 }
 
-/** Says how processing one subscriber ended, in the words the panel shows. */
+/** Builds the panel notice for how processing one subscriber ended. */
 export function outcomeNotice(outcome: ProcessOutcome | undefined): NoticeMessage {
   if (!outcome) {
     return { type: 'error', message: 'Nothing was processed: the subscriber is already processed, or another processor is working on it right now.' };
@@ -93,17 +101,19 @@ async function resendForSubscriber(context: AppContext, actionContext: ActionCon
   return reloaded(actionContext, await resendAction(context, String(userId)));
 }
 
-async function retry(context: AppContext, actionContext: ActionContext): Promise<RecordActionResponse> {
-  const id = String(actionContext.record!.id());
+async function retry(context: AppContext, actionContext: ActionContext): Promise<RecordActionResponse | BulkActionResponse> {
+  const ids = actionContext.records ? actionContext.records.map((record) => String(record.id())) : [String(actionContext.record!.id())];
   const [cleared] = await context.models.WaitlistSubscriber.update(
     { attempts: 0, gave_up_at: null, next_attempt_at: null },
-    { where: { id, is_processed: false, gave_up_at: { [Op.ne]: null } } },
+    { where: { id: { [Op.in]: ids }, is_processed: false, gave_up_at: { [Op.ne]: null } } },
   );
 
-  const notice: NoticeMessage = cleared > 0
-    ? { type: 'success', message: 'Retry scheduled: the next processor run takes this subscriber.' }
-    : { type: 'error', message: 'Nothing to retry: this subscriber is processed, or processing has not given up on it.' };
-  return reloaded(actionContext, notice);
+  const skipped = ids.length - cleared;
+  const notice: NoticeMessage =
+    cleared === 0
+      ? { type: 'error', message: 'Nothing to retry: processing has not given up on the selected subscriber(s), or they are processed.' }
+      : { type: 'success', message: `Retry scheduled for ${cleared} subscriber(s): the next processor run takes them.${skipped > 0 ? ` ${skipped} did not need a retry.` : ''}` };
+  return actionContext.records ? reloadedMany(actionContext, notice) : reloaded(actionContext, notice);
 }
 
 async function markProcessed(context: AppContext, actionContext: ActionContext, processed: boolean): Promise<BulkActionResponse> {
@@ -112,7 +122,7 @@ async function markProcessed(context: AppContext, actionContext: ActionContext, 
     ? { is_processed: true, processed_at: context.now(), next_attempt_at: null, gave_up_at: null }
     : { is_processed: false, processed_at: null, attempts: 0, next_attempt_at: null, gave_up_at: null, last_error_code: null, last_error_message: null };
 
-  // Guarded by the current flag: a row that a processor holds waits for its commit and is then skipped if already changed.
+  // Guarded by the current flag: a row locked by a processor waits for its commit, and is then skipped if the flag changed.
   const [changed] = await context.models.WaitlistSubscriber.update(values, { where: { id: { [Op.in]: ids }, is_processed: !processed } });
 
   const state = processed ? 'processed' : 'unprocessed';
@@ -132,7 +142,7 @@ async function processPending(context: AppContext): Promise<ActionResponse> {
   return { notice: runNotice(summary), redirectUrl: RESOURCE_PATH };
 }
 
-/** Sums up a run for the panel: counts, and why it stopped early or did nothing. */
+/** Builds the panel notice for a run: its counts, and why it stopped early or did nothing. */
 export function runNotice(summary: RunSummary): NoticeMessage {
   if (summary.paused) {
     return { type: 'error', message: 'Processing is paused, so nothing was processed: resume it on the dashboard first.' };

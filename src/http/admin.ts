@@ -39,8 +39,8 @@ export function mountAdminPanel(app: Express, context: AppContext): AdminJS {
   const router = express.Router();
   router.use(securityHeaders);
   router.use(rejectCrossSiteApiCalls);
-  // The same session middleware AdminJS adds below, mounted first so that the checks here can read the session;
-  // express-session skips a request that already has one.
+  // This is the session middleware that AdminJS adds below, mounted first so that the checks here can read the
+  // session. express-session skips a request that already has one, so AdminJS's copy does nothing.
   router.use(session(options));
   router.use(refreshStaff(context, admin));
   router.post('/login', refuseLockedOut(context, admin));
@@ -119,14 +119,14 @@ function refreshStaff(context: AppContext, admin: AdminJS): RequestHandler {
   };
 }
 
-/** Answers 429 to sign-in attempts from an address that failed too often, before any password is checked. */
+/** Rejects with 429 the sign-in attempts from an address that failed too often, before any password is checked. */
 function refuseLockedOut(context: AppContext, admin: AdminJS): RequestHandler {
   return async (request, response, next) => {
     try {
       const state = await readThrottle(context, throttleKey(request));
       if (!state.blocked) return next();
 
-      context.logger.warn({ clientAddress: request.ip, retryAfterSeconds: state.retryAfterSeconds }, 'admin sign-in refused: too many failures from this address');
+      context.logger.warn({ clientAddress: request.ip, retryAfterSeconds: state.retryAfterSeconds }, 'admin sign-in rejected: too many failed sign-ins from this address');
       const minutes = Math.ceil(state.retryAfterSeconds / 60);
       const page = await admin.renderLogin({
         action: admin.options.loginPath,
