@@ -222,3 +222,58 @@ describe('subscriber show page', () => {
     assert.equal(delivery.status, 'failed');
   });
 });
+
+describe('users, deliveries and audit lists', () => {
+  async function names(path: string, field: string): Promise<string[]> {
+    const response = await client.get(path);
+    assert.equal(response.status, 200, path);
+    return response.body.records.map((record: { params: Record<string, string> }) => record.params[field]).sort();
+  }
+
+  test('users search and filters', async () => {
+    const models = harness.context.models;
+    const base = { password_hash: null, phone_number: null, password_expires_at: null, last_login: null };
+    await models.User.create({ ...base, username: 'ada', email: 'ada@example.com', first_name: 'Ada', last_name: 'Lovelace', is_verified: true });
+    await models.User.create({ ...base, username: 'grace_h', email: 'grace@example.org', first_name: 'Grace', last_name: 'Hopper', must_change_password: true });
+
+    const list = '/admin/api/resources/users/actions/list';
+    assert.deepEqual(await names(`${list}?filters.search=LOVELACE`, 'username'), ['ada']);
+    assert.deepEqual(await names(`${list}?filters.search=example.org`, 'username'), ['grace_h']);
+    assert.deepEqual(await names(`${list}?filters.search=e_h`, 'username'), ['grace_h'], 'the underscore matches only itself');
+    assert.deepEqual(await names(`${list}?filters.is_verified=true`, 'username'), ['ada']);
+    assert.deepEqual(await names(`${list}?filters.must_change_password=true`, 'username'), ['grace_h']);
+    assert.equal((await names(`${list}?filters.is_staff=true`, 'username')).length, 1, 'only the signed-in staff account');
+  });
+
+  test('deliveries filter by status and kind', async () => {
+    const delivery = { subscriber_id: null, user_id: null, message_id: null, smtp_response: null, error_code: null, error_message: null };
+    await harness.context.models.EmailDelivery.create({ ...delivery, recipient: 'a@example.com', kind: 'welcome', status: 'accepted' });
+    await harness.context.models.EmailDelivery.create({ ...delivery, recipient: 'b@example.com', kind: 'resend', status: 'failed' });
+
+    const list = '/admin/api/resources/email_deliveries/actions/list';
+    assert.deepEqual(await names(`${list}?filters.status=failed`, 'recipient'), ['b@example.com']);
+    assert.deepEqual(await names(`${list}?filters.kind=welcome`, 'recipient'), ['a@example.com']);
+  });
+
+  test('deliveries and audit are read-only', async () => {
+    const delivery = await harness.context.models.EmailDelivery.create({ recipient: 'a@example.com', kind: 'welcome', status: 'accepted', subscriber_id: null, user_id: null, message_id: null, smtp_response: null, error_code: null, error_message: null });
+    const entry = await harness.context.models.AdminAuditEntry.create({ staff_user_id: null, staff_email: 'x@example.com', action: 'edit', resource: 'users', details: null });
+
+    const paths = [
+      `/admin/api/resources/email_deliveries/records/${delivery.id}/edit`,
+      `/admin/api/resources/email_deliveries/records/${delivery.id}/delete`,
+      `/admin/api/resources/admin_audit_entries/records/${entry.id}/edit`,
+      `/admin/api/resources/admin_audit_entries/records/${entry.id}/delete`,
+    ];
+    for (const path of paths) {
+      const response = await client.post(path, { recipient: 'changed@example.com', staff_email: 'changed@example.com' });
+      assert.equal(response.body.notice?.type, 'error', path);
+    }
+
+    await delivery.reload();
+    await entry.reload();
+    assert.equal(delivery.recipient, 'a@example.com');
+    assert.equal(entry.staff_email, 'x@example.com');
+    assert.deepEqual(await names('/admin/api/resources/admin_audit_entries/actions/list', 'staff_email'), ['x@example.com']);
+  });
+});
