@@ -102,7 +102,8 @@ function rejectCrossSiteApiCalls(request: Request, response: Response, next: Nex
 function refreshStaff(context: AppContext, admin: AdminJS): RequestHandler {
   return async (request, response, next) => {
     const staff = request.session.adminUser as StaffAdmin | undefined;
-    if (!staff) return next();
+    // Static assets carry the cookie too, and need no account check.
+    if (!staff || request.path.startsWith('/frontend/assets/')) return next();
 
     try {
       const user = await context.models.User.findByPk(staff.id);
