@@ -38,6 +38,7 @@ export interface RunSummary {
  */
 export async function runBatch(context: AppContext, options: RunOptions): Promise<RunSummary> {
   const startedAt = Date.now();
+  // NOTE: the switch is read once per run, so a run already going when processing is paused finishes its batch.
   const pause = await readPauseState(context);
   if (pause.paused) {
     context.logger.info({ trigger: options.trigger, pausedBy: pause.pausedBy, pausedAt: pause.pausedAt }, 'processing is paused: this run claims no subscriber');
