@@ -2,18 +2,20 @@ import type { Request } from 'express';
 import { fn, col, where, Op } from 'sequelize';
 import type { AppContext } from '../src/context.ts';
 import { hashPassword, verifyPassword } from '../src/passwords.ts';
-import { recordSignInFailure, clearSignInFailures } from '../src/sign-in-throttle.ts';
+import { authServiceFor } from '../src/auth/auth-service.ts';
+import type { ThrottleKey } from '../src/auth/sign-in-throttle.ts';
 import type { StaffAdmin } from './staff-session.ts';
 
-/** Key of the failed sign-in counter for the client address of `request`. */
-export function throttleKey(request: Pick<Request, 'ip'>): string {
-  return `admin:${request.ip ?? 'unknown'}`;
+/** Key of the admin sign-in counter for the client address of `request`. */
+export function adminAddressKey(request: Pick<Request, 'ip'>): ThrottleKey {
+  return { scope: 'admin-address', value: request.ip ?? 'unknown' };
 }
 
 /**
  * Returns AdminJS's `authenticate`: the login (email, any case, or username) must belong to an active staff
- * account whose argon2 hash matches. Every failure counts against the client address, and the log names the
- * reason, without the login or password typed.
+ * account whose argon2 hash matches. The attempt was counted against the client address before (see
+ * src/http/admin.ts), and a success takes it back. A failure is logged with its reason, without the login or
+ * password typed.
  */
 export function staffAuthenticator(context: AppContext) {
   let decoyHash: Promise<string> | undefined;
@@ -29,11 +31,12 @@ export function staffAuthenticator(context: AppContext) {
 
     const reason = failureReason(user, matches);
     if (reason || !user) {
-      await countFailure(context, req, reason ?? 'unknown_login');
+      context.logger.warn({ clientAddress: req.ip, reason: reason ?? 'unknown_login' }, 'admin sign-in failed');
       return null;
     }
 
-    await clearSignInFailures(context, throttleKey(req));
+    // The login's own counter (shared with people's sign-in) starts again too, since its password was right.
+    await authServiceFor(context).throttle.recordSuccess({ scope: 'login', value: loginKeyValue(login) }, adminAddressKey(req));
     await context.models.User.update({ last_login: context.now() }, { where: { id: user.id } });
     context.logger.info({ userId: user.id, clientAddress: req.ip }, 'admin signed in');
     return { id: user.id, email: user.email, title: user.username, isSuperuser: user.is_superuser };
@@ -48,6 +51,12 @@ function failureReason(user: { is_active: boolean; is_staff: boolean } | undefin
   return undefined;
 }
 
+/** The login as people's sign-in counts it: an email without regard to case, a username as typed. */
+function loginKeyValue(login: string): string {
+  const trimmed = String(login ?? '').trim();
+  return trimmed.includes('@') ? trimmed.toLowerCase() : trimmed;
+}
+
 async function findByLogin(context: AppContext, login: string) {
   const trimmed = login.trim();
   if (!trimmed) return undefined;
@@ -56,14 +65,4 @@ async function findByLogin(context: AppContext, login: string) {
     where: { [Op.or]: [where(fn('lower', col('email')), trimmed.toLowerCase()), { username: trimmed }] },
   });
   return user ?? undefined;
-}
-
-async function countFailure(context: AppContext, req: Request, reason: string) {
-  const { signInMaxFailures, signInLockoutMinutes } = context.config.admin;
-  const state = await recordSignInFailure(context, throttleKey(req), { maxFailures: signInMaxFailures, lockoutMinutes: signInLockoutMinutes });
-
-  context.logger.warn({ clientAddress: req.ip, reason, failures: state.failures }, 'admin sign-in failed');
-  if (state.blocked) {
-    context.logger.warn({ clientAddress: req.ip, lockoutMinutes: signInLockoutMinutes }, 'admin sign-in locked for this address after repeated failures');
-  }
 }

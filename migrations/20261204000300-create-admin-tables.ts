@@ -1,8 +1,8 @@
 import type { MigrationContext } from '../src/database/migrator.ts';
 
 /**
- * Creates the tables of the admin panel: the processor's pause switch (one row), the audit trail of
- * admin actions, and the failed sign-in counters that every web process shares.
+ * Creates the tables of the admin panel: the processor's pause switch (one row) and the audit trail of
+ * admin actions.
  */
 export async function up({ context: sequelize }: MigrationContext) {
   await sequelize.query(`
@@ -26,16 +26,9 @@ export async function up({ context: sequelize }: MigrationContext) {
       created_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX admin_audit_entries_created_at_idx ON admin_audit_entries (created_at);
-
-    CREATE TABLE sign_in_throttles (
-      key varchar(300) PRIMARY KEY,
-      failures integer NOT NULL,
-      window_started_at timestamptz NOT NULL,
-      blocked_until timestamptz
-    );
   `);
 }
 
 export async function down({ context: sequelize }: MigrationContext) {
-  await sequelize.query('DROP TABLE sign_in_throttles, admin_audit_entries, processor_settings');
+  await sequelize.query('DROP TABLE admin_audit_entries, processor_settings');
 }

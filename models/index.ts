@@ -1,12 +1,13 @@
 import type { Sequelize } from 'sequelize';
 import { AdminAuditEntry } from './admin-audit-entry.ts';
 import { EmailDelivery } from './email-delivery.ts';
+import { PasswordToken } from './password-token.ts';
 import { ProcessorRun } from './processor-run.ts';
 import { ProcessorSetting } from './processor-setting.ts';
 import { User } from './user.ts';
 import { WaitlistSubscriber } from './waitlist-subscriber.ts';
 
-export { EmailDelivery, ProcessorRun, User, WaitlistSubscriber };
+export { EmailDelivery, PasswordToken, ProcessorRun, User, WaitlistSubscriber };
 export { AdminAuditEntry, ProcessorSetting };
 
 export interface Models {
@@ -14,6 +15,7 @@ export interface Models {
   WaitlistSubscriber: typeof WaitlistSubscriber;
   EmailDelivery: typeof EmailDelivery;
   ProcessorRun: typeof ProcessorRun;
+  PasswordToken: typeof PasswordToken;
   ProcessorSetting: typeof ProcessorSetting;
   AdminAuditEntry: typeof AdminAuditEntry;
 }
@@ -24,6 +26,7 @@ export function defineModels(sequelize: Sequelize): Models {
   WaitlistSubscriber.initialise(sequelize);
   EmailDelivery.initialise(sequelize);
   ProcessorRun.initialise(sequelize);
+  PasswordToken.initialise(sequelize);
   ProcessorSetting.initialise(sequelize);
   AdminAuditEntry.initialise(sequelize);
 
@@ -32,8 +35,9 @@ export function defineModels(sequelize: Sequelize): Models {
   EmailDelivery.belongsTo(WaitlistSubscriber, { foreignKey: 'subscriber_id', as: 'subscriber' });
   EmailDelivery.belongsTo(User, { foreignKey: 'user_id', as: 'user' });
   WaitlistSubscriber.hasMany(EmailDelivery, { foreignKey: 'subscriber_id', as: 'deliveries' });
+  PasswordToken.belongsTo(User, { foreignKey: 'user_id', as: 'user' });
 
   AdminAuditEntry.belongsTo(User, { foreignKey: 'staff_user_id', as: 'staffUser' });
 
-  return { User, WaitlistSubscriber, EmailDelivery, ProcessorRun, ProcessorSetting, AdminAuditEntry };
+  return { User, WaitlistSubscriber, EmailDelivery, ProcessorRun, PasswordToken, ProcessorSetting, AdminAuditEntry };
 }

@@ -137,11 +137,23 @@ const environmentSchema = z.object({
   ARGON2_TIME_COST: integer(ARGON2_FLOOR.timeCost, 1, 100),
   ARGON2_PARALLELISM: integer(ARGON2_FLOOR.parallelism, 1, 16),
 
+  WELCOME_CREDENTIAL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default('password')
+    .pipe(z.enum(['password', 'link'])),
+  WELCOME_LINK_TTL_HOURS: integer(72, 1, 24 * 30),
+  RESET_LINK_TTL_MINUTES: integer(60, 5, 24 * 60),
+  RESET_EMAIL_SUBJECT: z.string().trim().default('Reset your {site name} password'),
+  SIGN_IN_THROTTLE_WINDOW_MINUTES: integer(15, 1, 24 * 60),
+  SIGN_IN_MAX_FAILURES_PER_ACCOUNT: integer(10, 1, 1000),
+  SIGN_IN_MAX_FAILURES_PER_ADDRESS: integer(100, 1, 100000),
+
   SESSION_SECRET: optionalText,
   SESSION_TTL_HOURS: integer(12, 1, 24 * 90),
   TRUST_PROXY: optionalText,
   ADMIN_SIGN_IN_MAX_FAILURES: integer(5, 1, 1000),
-  ADMIN_SIGN_IN_LOCKOUT_MINUTES: integer(15, 1, 24 * 60),
 
   LOG_FILE: z.string().trim().default('waitlist_processor.log'),
   LOG_FILE_MAX_SIZE_MB: integer(10, 1, 10240),
@@ -162,6 +174,7 @@ const FIXES: Record<string, string> = {
   DATABASE_URL: 'unset it to use the embedded PostgreSQL',
   LOG_LEVEL: 'use debug, info, warn, error or silent',
   NODE_ENV: 'use development, production or test',
+  WELCOME_CREDENTIAL: 'use password (a temporary password in the welcome email) or link (a one-time link to set a password)',
 };
 
 /** Reads `.env` when present, validates the environment and returns the frozen configuration. */
@@ -251,6 +264,17 @@ function buildConfig(env: Environment) {
         parallelism: env.ARGON2_PARALLELISM,
       },
     },
+    auth: {
+      welcomeCredential: env.WELCOME_CREDENTIAL,
+      welcomeLinkTtlHours: env.WELCOME_LINK_TTL_HOURS,
+      resetLinkTtlMinutes: env.RESET_LINK_TTL_MINUTES,
+      resetSubject: env.RESET_EMAIL_SUBJECT,
+      throttle: {
+        windowMinutes: env.SIGN_IN_THROTTLE_WINDOW_MINUTES,
+        maxFailuresPerAccount: env.SIGN_IN_MAX_FAILURES_PER_ACCOUNT,
+        maxFailuresPerAddress: env.SIGN_IN_MAX_FAILURES_PER_ADDRESS,
+      },
+    },
     session: {
       secret: env.SESSION_SECRET ?? DEVELOPMENT_SESSION_SECRET,
       secretIsSet: env.SESSION_SECRET !== undefined && env.SESSION_SECRET !== EXAMPLE_SESSION_SECRET,
@@ -259,7 +283,6 @@ function buildConfig(env: Environment) {
     },
     admin: {
       signInMaxFailures: env.ADMIN_SIGN_IN_MAX_FAILURES,
-      signInLockoutMinutes: env.ADMIN_SIGN_IN_LOCKOUT_MINUTES,
     },
     log: {
       file: env.LOG_FILE === '' ? undefined : path.resolve(env.LOG_FILE),

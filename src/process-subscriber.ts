@@ -6,8 +6,8 @@ import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
 import { renderWelcomeEmail } from './mail/welcome-email.ts';
 import { timeWelcomeEmail } from './metrics.ts';
-import { generateTemporaryPassword, hashPassword } from './passwords.ts';
 import { decideRetry } from './retry-policy.ts';
+import { issueWelcomeCredential } from './welcome-credentials.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
 /** Result of processing one subscriber. */
@@ -87,14 +87,12 @@ async function processClaimed(context: AppContext, subscriber: WaitlistSubscribe
 }
 
 async function createAccountAndSendWelcome(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction): Promise<User> {
-  const { config, models } = context;
+  const { models } = context;
 
-  const password = generateTemporaryPassword(config.passwords.length);
-  const passwordHash = await hashPassword(password, config.passwords.argon2);
-  const passwordExpiresAt = new Date(context.now().getTime() + config.passwords.ttlHours * 3600 * 1000);
-  const user = await createUserForSubscriber(context, subscriber, { passwordHash, passwordExpiresAt }, transaction);
+  const user = await createUserForSubscriber(context, subscriber, { passwordHash: null, passwordExpiresAt: null }, transaction);
+  const credential = await issueWelcomeCredential(context, user, transaction);
 
-  const email = await renderWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
+  const email = await renderWelcomeEmail(context, { subscriber, user, credential });
   let accepted;
   try {
     accepted = await timeWelcomeEmail(context.metrics, () => context.mailer.send(email));

@@ -3,15 +3,13 @@ import type { AppContext } from './context.ts';
 import { classifySendError } from './mail/send-errors.ts';
 import { renderWelcomeEmail } from './mail/welcome-email.ts';
 import { timeWelcomeEmail } from './metrics.ts';
-import { generateTemporaryPassword, hashPassword } from './passwords.ts';
+import { issueWelcomeCredential, type WelcomeCredential } from './welcome-credentials.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
-/** Result of a re-send. Only `sent` replaced the password, and every other result leaves the old one working. */
+/** Result of a re-send. Only `sent` replaced the credential, and `failed` leaves the previous one working. */
 export type ResendOutcome =
-  | { result: 'sent'; userId: string; recipient: string; passwordExpiresAt: Date }
-  | { result: 'failed'; userId: string; recipient: string; code: string; message: string }
-  /** The SMTP server accepted the email, but the stored password changed while it was on its way, so it was kept. */
-  | { result: 'superseded'; userId: string; recipient: string };
+  | { result: 'sent'; userId: string; recipient: string; credential: WelcomeCredential['kind']; expiresAt: Date }
+  | { result: 'failed'; userId: string; recipient: string; code: string; message: string };
 
 /** Error for a re-send that could not start: `code` is stable for callers, and `message` tells the operator what to do. */
 export class ResendError extends Error {
@@ -25,11 +23,12 @@ export class ResendError extends Error {
 }
 
 /**
- * Issues a new temporary password for a user who came from the waitlist and emails it with the welcome email.
- * The stored hash and expiry change only after the SMTP server accepted the message, so a failed send leaves the
- * old password working. Each attempt is recorded in email_deliveries with the kind `resend`.
+ * Sends a user who came from the waitlist a new welcome email with a fresh credential (a temporary password, or a
+ * set-password link, as WELCOME_CREDENTIAL sets) from `issueWelcomeCredential`, which voids the previous one.
+ * The new credential is committed only after the SMTP server accepted the email, so a failed send leaves the
+ * previous one working. Each attempt is recorded in email_deliveries with the kind `resend`.
  * Two re-sends for one user never overlap: the second fails with `resend_in_progress`.
- * If the commit fails after the server accepted the email, the emailed password does not work and the old one does.
+ * If the commit fails after the server accepted the email, the emailed credential does not work and the previous one does.
  */
 export async function resendWelcomeEmail(context: AppContext, userId: string): Promise<ResendOutcome> {
   const transaction = await context.database.sequelize.transaction();
@@ -47,32 +46,26 @@ export async function resendWelcomeEmail(context: AppContext, userId: string): P
 async function resendLocked(context: AppContext, userId: string, transaction: Transaction): Promise<ResendOutcome> {
   await lockUser(context, userId, transaction);
   const { user, subscriber } = await loadRecipient(context, userId, transaction);
-  const { config } = context;
-
-  const password = generateTemporaryPassword(config.passwords.length);
-  const passwordHash = await hashPassword(password, config.passwords.argon2);
-  const passwordExpiresAt = new Date(context.now().getTime() + config.passwords.ttlHours * 3600 * 1000);
   const recipient = subscriber.email;
 
-  const email = await renderWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
+  // The credential change is undone on a failed send, while the failed delivery row is kept.
+  const savepoint = await context.database.sequelize.transaction({ transaction });
+  const credential = await issueWelcomeCredential(context, user, savepoint);
+  const email = await renderWelcomeEmail(context, { subscriber, user, credential });
+
   let accepted;
   try {
     accepted = await timeWelcomeEmail(context.metrics, () => context.mailer.send(email));
   } catch (error) {
+    await savepoint.rollback();
     const failure = classifySendError(error);
     await recordDelivery(context, { subscriber, user, status: 'failed', errorCode: failure.code, errorMessage: failure.message, smtpResponse: failure.responseCode ? String(failure.responseCode) : null }, transaction);
     return { result: 'failed', userId, recipient, code: failure.code, message: failure.message };
   }
 
-  // Guarded update: the hash is replaced only if it is still the one read above.
-  const [replaced] = await context.models.User.update(
-    { password_hash: passwordHash, password_expires_at: passwordExpiresAt, must_change_password: true },
-    { where: { id: userId, password_hash: user.password_hash }, transaction },
-  );
+  await savepoint.commit();
   await recordDelivery(context, { subscriber, user, status: 'accepted', messageId: accepted.messageId, smtpResponse: accepted.response }, transaction);
-
-  if (replaced === 0) return { result: 'superseded', userId, recipient };
-  return { result: 'sent', userId, recipient, passwordExpiresAt };
+  return { result: 'sent', userId, recipient, credential: credential.kind, expiresAt: credential.expiresAt };
 }
 
 /** Holds a per-user advisory lock until the transaction ends, or fails at once when another re-send holds it. */
@@ -87,7 +80,7 @@ async function lockUser(context: AppContext, userId: string, transaction: Transa
 }
 
 async function loadRecipient(context: AppContext, userId: string, transaction: Transaction): Promise<{ user: User; subscriber: WaitlistSubscriber }> {
-  const user = await context.models.User.scope('withPassword').findByPk(userId, { transaction });
+  const user = await context.models.User.findByPk(userId, { transaction });
   if (!user) throw new ResendError('user_not_found', `User ${userId} was not found: it may have been deleted.`);
   if (!user.is_active) throw new ResendError('user_inactive', `User ${user.username} is inactive: activate the account before sending it new credentials.`);
 
@@ -131,10 +124,8 @@ async function recordDelivery(context: AppContext, delivery: DeliveryRecord, tra
 
 function logOutcome(context: AppContext, outcome: ResendOutcome) {
   if (outcome.result === 'sent') {
-    context.logger.info({ userId: outcome.userId, outcome: 'resent' }, 'welcome email re-sent with a new temporary password');
-  } else if (outcome.result === 'superseded') {
-    context.logger.warn({ userId: outcome.userId, outcome: 'superseded' }, 'welcome email accepted, but the password changed meanwhile and was kept');
+    context.logger.info({ userId: outcome.userId, credential: outcome.credential, outcome: 'resent' }, 'welcome email re-sent with a new credential');
   } else {
-    context.logger.warn({ userId: outcome.userId, code: outcome.code, outcome: 'failed' }, 'welcome email re-send failed; the old password still works');
+    context.logger.warn({ userId: outcome.userId, code: outcome.code, outcome: 'failed' }, 'welcome email re-send failed; the previous credential still works');
   }
 }

@@ -142,7 +142,7 @@ describe('re-send welcome email', () => {
     const response = await client.post(recordAction(subscriber.id, 'resendWelcome'));
 
     assert.equal(response.body.notice.type, 'error');
-    assert.match(response.body.notice.message, /was not accepted \(smtp_unavailable\).*The old password still works/);
+    assert.match(response.body.notice.message, /was not accepted \(smtp_unavailable\).*The previous password or link still works/);
     assert.ok(await verifyPassword(await storedHash(userId), password));
     const after = await harness.context.models.User.findByPk(userId);
     assert.equal(after!.password_expires_at!.getTime(), before!.password_expires_at!.getTime(), 'the expiry is unchanged');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { hashPassword, verifyPassword } from '../src/passwords.ts';
+import { verifyPassword } from '../src/passwords.ts';
 import { ResendError, resendWelcomeEmail } from '../src/resend-welcome.ts';
 import { runBatch } from '../src/run-batch.ts';
 import { createHarness, type TestHarness } from './support/context.ts';
@@ -53,19 +53,19 @@ describe('re-send welcome email', () => {
     assert.equal(harness.smtp.messagesTo('twice@example.com').length, 2, 'one welcome and one re-sent email');
   });
 
-  test('keeps a password changed meanwhile', async () => {
-    const userId = await processedUserId('changed@example.com');
-    harness.smtp.delayMs = 300;
+  test('sends a link in link mode', async () => {
+    const userId = await processedUserId('linked@example.com');
+    const password = /Temporary password: (\S+)/.exec(harness.smtp.messagesTo('linked@example.com')[0].parsed.text!)![1];
+    const { config } = harness.context;
+    const linkMode = { ...harness.context, config: { ...config, auth: { ...config.auth, welcomeCredential: 'link' as const } } };
 
-    const resend = resendWelcomeEmail(harness.context, userId);
-    await untilSending();
-    const chosen = await hashPassword('the person chose this one', harness.config.passwords.argon2);
-    await harness.context.models.User.update({ password_hash: chosen }, { where: { id: userId } });
-    const outcome = await resend;
+    const outcome = await resendWelcomeEmail(linkMode, userId);
 
-    assert.equal(outcome.result, 'superseded');
+    assert.equal(outcome.result, 'sent');
+    assert.equal(outcome.result === 'sent' && outcome.credential, 'link');
+    assert.match(harness.smtp.messagesTo('linked@example.com')[1].parsed.text!, /\/auth\/set-password\?token=/);
     const user = await harness.context.models.User.scope('withPassword').findByPk(userId);
-    assert.ok(await verifyPassword(user!.password_hash!, 'the person chose this one'), 'the password the person set is kept');
+    assert.equal(user!.password_hash === null || !(await verifyPassword(user!.password_hash, password)), true, 'the emailed temporary password no longer works');
   });
 
   test('refuses an inactive account', async () => {

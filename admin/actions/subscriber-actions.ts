@@ -23,7 +23,7 @@ export function subscriberActions(context: AppContext): Record<string, Partial<A
       actionType: 'record',
       component: false,
       icon: 'Send',
-      guard: 'Send a new welcome email? It carries a new temporary password, which replaces the old one once the email is accepted.',
+      guard: 'Send a new welcome email? It carries a new temporary password or set-password link, which replaces the previous one once the email is accepted.',
       isVisible: ({ record }) => record?.params.is_processed === true && Boolean(record?.params.user_id),
       handler: audited(context, (_request, _response, actionContext) => resendForSubscriber(context, actionContext)),
     },

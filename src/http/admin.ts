@@ -5,11 +5,11 @@ import type AdminJS from 'adminjs';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
 import { ADMIN_ROOT, createAdminPanel } from '../../admin/admin-panel.ts';
-import { staffAuthenticator, throttleKey } from '../../admin/authenticate.ts';
+import { adminAddressKey, staffAuthenticator } from '../../admin/authenticate.ts';
 import { COMPONENTS_BUNDLE } from '../../admin/environment.ts';
 import type { StaffAdmin } from '../../admin/staff-session.ts';
 import type { AppContext } from '../context.ts';
-import { readThrottle } from '../sign-in-throttle.ts';
+import { authServiceFor } from '../auth/auth-service.ts';
 import { sessionOptions } from './session.ts';
 
 const COOKIE_NAME = 'waitlist_admin';
@@ -43,7 +43,7 @@ export function mountAdminPanel(app: Express, context: AppContext): AdminJS {
   // session. express-session skips a request that already has one, so AdminJS's copy does nothing.
   router.use(session(options));
   router.use(refreshStaff(context, admin));
-  router.post('/login', refuseLockedOut(context, admin));
+  router.post('/login', countSignInAttempt(context, admin));
 
   AdminJSExpress.buildAuthenticatedRouter(
     admin,
@@ -120,20 +120,26 @@ function refreshStaff(context: AppContext, admin: AdminJS): RequestHandler {
   };
 }
 
-/** Rejects with 429 the sign-in attempts from an address that failed too often, before any password is checked. */
-function refuseLockedOut(context: AppContext, admin: AdminJS): RequestHandler {
+/**
+ * Counts each admin sign-in attempt against the client address in the shared sign-in throttle, before any
+ * password is checked, and rejects it with 429 once the address went over ADMIN_SIGN_IN_MAX_FAILURES within
+ * SIGN_IN_THROTTLE_WINDOW_MINUTES. A successful sign-in takes its attempt back.
+ */
+function countSignInAttempt(context: AppContext, admin: AdminJS): RequestHandler {
   return async (request, response, next) => {
     try {
-      const state = await readThrottle(context, throttleKey(request));
-      if (!state.blocked) return next();
+      const verdict = await authServiceFor(context).throttle.recordAttempt([adminAddressKey(request)]);
+      if (verdict.justLimited) {
+        context.logger.warn({ clientAddress: request.ip, retryAfterSeconds: verdict.retryAfterSeconds }, 'admin sign-in locked for this address after repeated failures');
+      }
+      if (!verdict.limited) return next();
 
-      context.logger.warn({ clientAddress: request.ip, retryAfterSeconds: state.retryAfterSeconds }, 'admin sign-in rejected: too many failed sign-ins from this address');
-      const minutes = Math.ceil(state.retryAfterSeconds / 60);
+      const minutes = Math.ceil(verdict.retryAfterSeconds / 60);
       const page = await admin.renderLogin({
         action: admin.options.loginPath,
         errorMessage: `Too many failed sign-ins from your address. Try again in ${minutes} minute(s).`,
       });
-      response.status(429).set('Retry-After', String(state.retryAfterSeconds)).send(page);
+      response.status(429).set('Retry-After', String(verdict.retryAfterSeconds)).send(page);
     } catch (error) {
       next(error);
     }

@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { AppContext } from '../context.ts';
+import { authRoutes } from './auth-routes.ts';
 import { healthRoutes } from './health.ts';
 import { metricsRoutes } from './metrics-endpoint.ts';
 import { mountAdminPanel } from './admin.ts';
@@ -12,6 +13,8 @@ export function createApp(context: AppContext): Express {
 
   app.use(healthRoutes(context));
   app.use(metricsRoutes(context));
+
+  app.use(authRoutes(context));
 
   mountAdminPanel(app, context);
   return app;
