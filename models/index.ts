@@ -1,5 +1,6 @@
 import type { Sequelize } from 'sequelize';
 import { AdminAuditEntry } from './admin-audit-entry.ts';
+import type { InputOptions } from '../src/subscriber-input.ts';
 import { EmailDelivery } from './email-delivery.ts';
 import { PasswordToken } from './password-token.ts';
 import { ProcessorRun } from './processor-run.ts';
@@ -20,10 +21,10 @@ export interface Models {
   AdminAuditEntry: typeof AdminAuditEntry;
 }
 
-/** Binds every model to `sequelize` and declares the associations between them. */
-export function defineModels(sequelize: Sequelize): Models {
+/** Binds every model to `sequelize` and declares the associations between them; `subscriberInput` tunes the subscriber rules. */
+export function defineModels(sequelize: Sequelize, subscriberInput: InputOptions = {}): Models {
   User.initialise(sequelize);
-  WaitlistSubscriber.initialise(sequelize);
+  WaitlistSubscriber.initialise(sequelize, subscriberInput);
   EmailDelivery.initialise(sequelize);
   ProcessorRun.initialise(sequelize);
   PasswordToken.initialise(sequelize);

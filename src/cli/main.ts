@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { EXIT_USAGE } from './bootstrap.ts';
 import { createAdminCommand } from './create-admin-command.ts';
+import { exportCommand } from './export-command.ts';
+import { importCommand } from './import-command.ts';
 import { migrateCommand, seedCommand } from './maintenance-commands.ts';
+import { personalDataCommand } from './personal-data-commands.ts';
 import { processCommand } from './process-command.ts';
 import { serveCommand } from './serve-command.ts';
 
@@ -15,6 +18,9 @@ const program = new Command('waitlist')
   .addCommand(processCommand())
   .addCommand(migrateCommand())
   .addCommand(seedCommand())
+  .addCommand(importCommand())
+  .addCommand(exportCommand())
+  .addCommand(personalDataCommand())
   .addCommand(createAdminCommand());
 
 for (const command of program.commands) {
