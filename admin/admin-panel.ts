@@ -47,6 +47,11 @@ const translations = {
     processSelected: 'Process selected now',
     processPending: 'Process pending now',
     resetPassword: 'Reset password and send credentials',
+    importSubscribers: 'Import',
+    exportSubscribers: 'Export',
+    exportPersonalData: 'Export personal data',
+    deletePersonalData: 'Delete personal data',
+    deletePersonalDataWithAccount: 'Delete personal data and account',
   },
   properties: {
     is_processed: 'Processed',

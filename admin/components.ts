@@ -15,4 +15,8 @@ export const Components = {
   SubscriberShow: componentLoader.add('SubscriberShow', path.join(folder, 'SubscriberShow')),
   NeedsAttention: componentLoader.add('NeedsAttention', path.join(folder, 'NeedsAttention')),
   SubscriberLink: componentLoader.add('SubscriberLink', path.join(folder, 'SubscriberLink')),
+  // Plain JSX files, which tsc does not compile: the build's "copy admin components" step puts them in dist/.
+  SubscriberImport: componentLoader.add('SubscriberImport', path.join(folder, 'subscriber-import.jsx')),
+  SubscriberExport: componentLoader.add('SubscriberExport', path.join(folder, 'subscriber-export.jsx')),
+  PersonalDataExport: componentLoader.add('PersonalDataExport', path.join(folder, 'personal-data-export.jsx')),
 };

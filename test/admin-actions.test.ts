@@ -362,3 +362,33 @@ describe('password hashes', () => {
     assert.equal(edited.body.record.params.first_name, 'Hashless');
   });
 });
+
+describe('import and personal-data actions', () => {
+  test('import through the panel is audited', async () => {
+    const response = await client.agent
+      .post(`${SUBSCRIBERS}/actions/importSubscribers`)
+      .field('dryRun', 'false')
+      .attach('file', Buffer.from('email,name\nimported@example.com,Imported Person\n'), { filename: 'people.csv', contentType: 'text/csv' });
+
+    assert.equal(response.status, 200);
+    assert.equal(response.body.notice.type, 'success', JSON.stringify(response.body.notice));
+    assert.equal(await harness.context.models.WaitlistSubscriber.count({ where: { email: 'imported@example.com' } }), 1);
+    const audit = await harness.context.models.AdminAuditEntry.findOne({ where: { action: 'importSubscribers' } });
+    assert.equal(audit?.staff_email, staff.email);
+  });
+
+  test('only superusers delete personal data', async () => {
+    const subscriber = await makeSubscriber(harness.context);
+    const plain = await makeStaff(harness, { is_superuser: false });
+    const path = recordAction(subscriber.id, 'deletePersonalData');
+
+    const refused = await (await signIn(app, plain)).post(path);
+    assert.equal(refused.body.notice.type, 'error');
+    assert.equal(await harness.context.models.WaitlistSubscriber.count(), 1);
+
+    const accepted = await client.post(path);
+    assert.equal(accepted.body.notice.type, 'success', JSON.stringify(accepted.body.notice));
+    assert.equal(await harness.context.models.WaitlistSubscriber.count(), 0);
+    assert.ok(await harness.context.models.AdminAuditEntry.findOne({ where: { action: 'deletePersonalData', record_ids: subscriber.id } }));
+  });
+});

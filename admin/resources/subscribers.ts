@@ -1,9 +1,10 @@
-import type { ActionResponse, ResourceWithOptions } from 'adminjs';
+import type { Action, ActionHandler, ActionResponse, ResourceWithOptions } from 'adminjs';
 import { Op } from 'sequelize';
 import type { AppContext } from '../../src/context.ts';
 import { SOURCE_LABELS, SUBSCRIBER_SOURCES } from '../../src/sources.ts';
 import { subscriberActions } from '../actions/subscriber-actions.ts';
-import { auditAfter } from '../audit.ts';
+import { subscriberDataActions } from '../subscriber-data-actions.ts';
+import { audited, auditAfter } from '../audit.ts';
 import { Components } from '../components.ts';
 import { containsText, FilteredResource } from '../filtered-resource.ts';
 import { isSuperuser } from '../staff-session.ts';
@@ -55,9 +56,26 @@ export function subscriberResource(context: AppContext): ResourceWithOptions {
         delete: { isAccessible: isSuperuser, after: auditAfter(context) },
         bulkDelete: { isAccessible: isSuperuser, after: auditAfter(context) },
         ...subscriberActions(context),
+        ...dataActions(context),
       },
     },
   };
+}
+
+/** Import, Export and the personal-data actions, with the deletions audited and limited to superusers. */
+function dataActions(context: AppContext): Record<string, Partial<Action<ActionResponse>>> {
+  const actions = subscriberDataActions(context, {
+    components: { import: Components.SubscriberImport, export: Components.SubscriberExport, personalData: Components.PersonalDataExport },
+    canDelete: (currentAdmin) => Boolean((currentAdmin as { isSuperuser?: boolean } | undefined)?.isSuperuser),
+  });
+  const auditedDelete = (action: typeof actions.deletePersonalData) => ({ ...action, handler: audited(context, action.handler as unknown as ActionHandler<ActionResponse>) });
+
+  return {
+    ...actions,
+    importSubscribers: { ...actions.importSubscribers, after: auditAfter(context) },
+    deletePersonalData: auditedDelete(actions.deletePersonalData),
+    deletePersonalDataWithAccount: auditedDelete(actions.deletePersonalDataWithAccount),
+  } as unknown as Record<string, Partial<Action<ActionResponse>>>;
 }
 
 /** Adds the subscriber's email deliveries, newest first, to the show page's record. */
