@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import { Command } from 'commander';
 import type { AppContext } from '../context.ts';
 import { migrate } from '../database/migrator.ts';
-import { createApp } from '../http/app.ts';
 import { startMetricsListener } from '../http/metrics-endpoint.ts';
 import { startScheduler, type Scheduler } from '../scheduler.ts';
 import { untilStopSignal, withContext } from './bootstrap.ts';
@@ -60,8 +59,11 @@ function publicUrl(server: Server, context: AppContext): string {
   return `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
 }
 
-function listen(context: AppContext): Promise<Server> {
+async function listen(context: AppContext): Promise<Server> {
   const { host, port } = context.config.http;
+  // Loaded here rather than at the top: the web app brings AdminJS, which took 2 s of CPU and some 250 MB to load,
+  // and every other command (each `waitlist process` worker among them) would pay for it at start-up.
+  const { createApp } = await import('../http/app.ts');
   const app = createApp(context);
 
   return new Promise((resolve, reject) => {
