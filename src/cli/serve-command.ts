@@ -61,8 +61,8 @@ function publicUrl(server: Server, context: AppContext): string {
 
 async function listen(context: AppContext): Promise<Server> {
   const { host, port } = context.config.http;
-  // Loaded here rather than at the top: the web app brings AdminJS, which took 2 s of CPU and some 250 MB to load,
-  // and every other command (each `waitlist process` worker among them) would pay for it at start-up.
+  // Loaded here rather than at the top: the web app brings AdminJS, by far the slowest and largest module to load,
+  // and every other command (each `waitlist process` worker among them) would load it for nothing.
   const { createApp } = await import('../http/app.ts');
   const app = createApp(context);
 
