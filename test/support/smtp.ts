@@ -116,13 +116,19 @@ export class TestSmtpServer {
 
     stream.on('end', async () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const parsed = await this.parse(raw);
       const envelopeTo = session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase());
+      // Parsed whatever the reply, so that the secret scan learns the passwords of rejected messages too. The
+      // reply is decided before the parse is awaited, so that parsing does not delay dataReply.
+      const parsing = this.parse(raw);
 
       // The stream may still end after its connection was cut; such a message was never delivered.
-      if (dropped) return callback(replyError({ code: 421, message: 'connection dropped' }));
+      if (dropped) {
+        await parsing;
+        return callback(replyError({ code: 421, message: 'connection dropped' }));
+      }
 
       if (this.currentMode === 'stall') {
+        await parsing;
         this.stalled.push(() => callback(replyError({ code: 451, message: 'stalled message released' })));
         return;
       }
@@ -130,6 +136,7 @@ export class TestSmtpServer {
       await this.beforeReply(envelopeTo);
 
       const reply = this.dataReply(envelopeTo);
+      const parsed = await parsing;
       if (reply) return callback(replyError(reply));
 
       this.received.push({ envelopeTo, parsed, raw });
