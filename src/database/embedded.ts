@@ -158,8 +158,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function startServer(dataDir: string, binaries: Binaries, owner: Owner, logger: Logger): Promise<number> {
-  const port = await freePort();
+async function startServer(dataDir: string, binaries: Binaries, owner: Owner, logger: Logger, requestedPort?: number): Promise<number> {
+  const port = requestedPort ?? (await freePort());
   const logFile = path.join(dataDir, 'server.log');
   await run(binaries.pg_ctl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', String(START_TIMEOUT_SECONDS), '-o', `-p ${port}`], {
     ...owner,
@@ -247,6 +247,16 @@ async function otherClients(serverUrl: string): Promise<number> {
   } finally {
     await client.end();
   }
+}
+
+/** Stops the embedded server on `dataDir` with a fast shutdown, which ends open connections; does nothing when it is not running. */
+export async function stopEmbeddedServer(dataDir: string, logger: Logger): Promise<void> {
+  await stopServer(dataDir, await loadBinaries(), postgresOwner(), logger);
+}
+
+/** Starts the stopped embedded server on `dataDir` again on `port`, so that clients that kept its URL reconnect. */
+export async function startEmbeddedServer(dataDir: string, port: number, logger: Logger): Promise<void> {
+  await startServer(dataDir, await loadBinaries(), postgresOwner(), logger, port);
 }
 
 async function stopServer(dataDir: string, binaries: Binaries, owner: Owner, logger: Logger) {
