@@ -1,6 +1,6 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 
-export type DeliveryKind = 'welcome' | 'resend';
+export type DeliveryKind = 'welcome' | 'resend' | 'password_reset';
 export type DeliveryStatus = 'accepted' | 'failed';
 
 /** One attempt to send an email. Holds no password and no rendered body. */

@@ -1,16 +1,18 @@
 import type { Sequelize } from 'sequelize';
 import { EmailDelivery } from './email-delivery.ts';
+import { PasswordToken } from './password-token.ts';
 import { ProcessorRun } from './processor-run.ts';
 import { User } from './user.ts';
 import { WaitlistSubscriber } from './waitlist-subscriber.ts';
 
-export { EmailDelivery, ProcessorRun, User, WaitlistSubscriber };
+export { EmailDelivery, PasswordToken, ProcessorRun, User, WaitlistSubscriber };
 
 export interface Models {
   User: typeof User;
   WaitlistSubscriber: typeof WaitlistSubscriber;
   EmailDelivery: typeof EmailDelivery;
   ProcessorRun: typeof ProcessorRun;
+  PasswordToken: typeof PasswordToken;
 }
 
 /** Binds every model to `sequelize` and declares the associations between them. */
@@ -19,12 +21,14 @@ export function defineModels(sequelize: Sequelize): Models {
   WaitlistSubscriber.initialise(sequelize);
   EmailDelivery.initialise(sequelize);
   ProcessorRun.initialise(sequelize);
+  PasswordToken.initialise(sequelize);
 
   WaitlistSubscriber.belongsTo(User, { foreignKey: 'user_id', as: 'user' });
   User.hasMany(WaitlistSubscriber, { foreignKey: 'user_id', as: 'subscribers' });
   EmailDelivery.belongsTo(WaitlistSubscriber, { foreignKey: 'subscriber_id', as: 'subscriber' });
   EmailDelivery.belongsTo(User, { foreignKey: 'user_id', as: 'user' });
   WaitlistSubscriber.hasMany(EmailDelivery, { foreignKey: 'subscriber_id', as: 'deliveries' });
+  PasswordToken.belongsTo(User, { foreignKey: 'user_id', as: 'user' });
 
-  return { User, WaitlistSubscriber, EmailDelivery, ProcessorRun };
+  return { User, WaitlistSubscriber, EmailDelivery, ProcessorRun, PasswordToken };
 }

@@ -10,6 +10,9 @@ export const ARGON2_FLOOR = { memoryKib: 19456, timeCost: 2, parallelism: 1 } as
 
 export const MIN_TEMP_PASSWORD_LENGTH = 12;
 
+/** Minimum length of METRICS_TOKEN, so that the token cannot be guessed in a few tries. */
+export const MIN_METRICS_TOKEN_LENGTH = 16;
+
 /** The value .env.example shows for SESSION_SECRET; production refuses to start with it. */
 export const EXAMPLE_SESSION_SECRET = 'change-me-to-a-long-random-string';
 
@@ -69,6 +72,22 @@ const decimal = (fallback: number, min: number, max: number) =>
       return parsed;
     });
 
+/** A whole number from `min` to `max`, or undefined when the variable is unset or empty. */
+const optionalInteger = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined || value === '') return undefined;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        context.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, or empty, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
 const optionalText = z
   .string()
   .trim()
@@ -106,6 +125,7 @@ const environmentSchema = z.object({
   EMAIL_POOL_SIZE: integer(2, 1, 50),
   EMAIL_RATE_LIMIT_PER_SECOND: decimal(0, 0, 10000),
   EMAIL_TEMPLATE_DIR: optionalText,
+  EMAIL_ALLOW_OUTBOX: boolean(false),
   DEFAULT_FROM_EMAIL: z.string().trim().default('Waitlist <no-reply@localhost>'),
   WELCOME_EMAIL_SUBJECT: z.string().trim().default('Welcome to {site name} - your account is ready!'),
   FRONTEND_URL: url('https://app.example.com'),
@@ -117,23 +137,43 @@ const environmentSchema = z.object({
   ARGON2_TIME_COST: integer(ARGON2_FLOOR.timeCost, 1, 100),
   ARGON2_PARALLELISM: integer(ARGON2_FLOOR.parallelism, 1, 16),
 
+  WELCOME_CREDENTIAL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default('password')
+    .pipe(z.enum(['password', 'link'])),
+  WELCOME_LINK_TTL_HOURS: integer(72, 1, 24 * 30),
+  RESET_LINK_TTL_MINUTES: integer(60, 5, 24 * 60),
+  RESET_EMAIL_SUBJECT: z.string().trim().default('Reset your {site name} password'),
+  SIGN_IN_THROTTLE_WINDOW_MINUTES: integer(15, 1, 24 * 60),
+  SIGN_IN_MAX_FAILURES_PER_ACCOUNT: integer(10, 1, 1000),
+  SIGN_IN_MAX_FAILURES_PER_ADDRESS: integer(100, 1, 100000),
+
   SESSION_SECRET: optionalText,
   SESSION_TTL_HOURS: integer(12, 1, 24 * 90),
   TRUST_PROXY: optionalText,
 
   LOG_FILE: z.string().trim().default('waitlist_processor.log'),
+  LOG_FILE_MAX_SIZE_MB: integer(10, 1, 10240),
+  LOG_FILE_MAX_FILES: integer(5, 1, 100),
   LOG_LEVEL: z
     .string()
     .trim()
     .toLowerCase()
     .default('info')
     .pipe(z.enum(['debug', 'info', 'warn', 'error', 'silent'])),
+
+  METRICS_TOKEN: optionalText,
+  METRICS_PORT: optionalInteger(1, 65535),
+  METRICS_HOST: optionalText,
 });
 
 const FIXES: Record<string, string> = {
   DATABASE_URL: 'unset it to use the embedded PostgreSQL',
   LOG_LEVEL: 'use debug, info, warn, error or silent',
   NODE_ENV: 'use development, production or test',
+  WELCOME_CREDENTIAL: 'use password (a temporary password in the welcome email) or link (a one-time link to set a password)',
 };
 
 /** Reads `.env` when present, validates the environment and returns the frozen configuration. */
@@ -167,6 +207,7 @@ function buildConfig(env: Environment) {
   const production = env.NODE_ENV === 'production';
   const smtpPort = env.EMAIL_PORT || (env.EMAIL_USE_SSL ? 465 : 587);
   const publicUrl = `http://localhost:${env.PORT}`;
+  const host = env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1');
 
   return {
     env: env.NODE_ENV,
@@ -178,7 +219,7 @@ function buildConfig(env: Environment) {
       poolMax: env.DATABASE_POOL_MAX,
     },
     http: {
-      host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+      host,
       port: env.PORT,
     },
     processor: {
@@ -210,6 +251,8 @@ function buildConfig(env: Environment) {
       welcomeSubject: env.WELCOME_EMAIL_SUBJECT,
       frontendUrl: (env.FRONTEND_URL ?? publicUrl).replace(/\/+$/, ''),
       siteName: env.SITE_NAME,
+      /** Production sends through SMTP only, unless the operator chose the outbox on purpose. */
+      allowOutbox: env.EMAIL_ALLOW_OUTBOX,
     },
     passwords: {
       length: env.TEMP_PASSWORD_LENGTH,
@@ -218,6 +261,17 @@ function buildConfig(env: Environment) {
         memoryKib: env.ARGON2_MEMORY_KIB,
         timeCost: env.ARGON2_TIME_COST,
         parallelism: env.ARGON2_PARALLELISM,
+      },
+    },
+    auth: {
+      welcomeCredential: env.WELCOME_CREDENTIAL,
+      welcomeLinkTtlHours: env.WELCOME_LINK_TTL_HOURS,
+      resetLinkTtlMinutes: env.RESET_LINK_TTL_MINUTES,
+      resetSubject: env.RESET_EMAIL_SUBJECT,
+      throttle: {
+        windowMinutes: env.SIGN_IN_THROTTLE_WINDOW_MINUTES,
+        maxFailuresPerAccount: env.SIGN_IN_MAX_FAILURES_PER_ACCOUNT,
+        maxFailuresPerAddress: env.SIGN_IN_MAX_FAILURES_PER_ADDRESS,
       },
     },
     session: {
@@ -229,6 +283,15 @@ function buildConfig(env: Environment) {
     log: {
       file: env.LOG_FILE === '' ? undefined : path.resolve(env.LOG_FILE),
       level: env.LOG_LEVEL,
+      maxSizeMb: env.LOG_FILE_MAX_SIZE_MB,
+      maxFiles: env.LOG_FILE_MAX_FILES,
+    },
+    metrics: {
+      /** Bearer token that /metrics requires; without one, the web app's port does not serve /metrics. */
+      token: env.METRICS_TOKEN,
+      /** Port of a listener that serves only /metrics and /healthz; undefined: no such listener. */
+      port: env.METRICS_PORT,
+      host: env.METRICS_HOST ?? host,
     },
   };
 }
@@ -271,6 +334,40 @@ function checkConsistency(config: ReturnType<typeof buildConfig>): string[] {
 
   if (config.processor.retryMaxSeconds < config.processor.retryBaseSeconds) {
     problems.push('PROCESSOR_RETRY_MAX_SECONDS must be at least PROCESSOR_RETRY_BASE_SECONDS');
+  }
+
+  problems.push(...checkProductionDependencies(config), ...checkMetrics(config));
+  return problems;
+}
+
+/** Production needs a real database and a real SMTP server: the embedded PostgreSQL and the outbox are for development. */
+function checkProductionDependencies(config: ReturnType<typeof buildConfig>): string[] {
+  if (!config.production) return [];
+  const problems: string[] = [];
+
+  if (!config.database.url) {
+    problems.push(
+      'DATABASE_URL is missing, and NODE_ENV=production: set it to your PostgreSQL server, such as postgres://waitlist:password@db.example.com:5432/waitlist (the embedded PostgreSQL is for development only)',
+    );
+  }
+  if (!config.email.smtp && !config.email.allowOutbox) {
+    problems.push(
+      'EMAIL_HOST is missing, and NODE_ENV=production: set EMAIL_HOST (with EMAIL_PORT, EMAIL_USE_TLS or EMAIL_USE_SSL, and the credentials) to your SMTP provider, or set EMAIL_ALLOW_OUTBOX=true to save welcome emails as files in DATA_DIR/outbox instead of sending them',
+    );
+  }
+
+  return problems;
+}
+
+function checkMetrics(config: ReturnType<typeof buildConfig>): string[] {
+  const problems: string[] = [];
+  const { token, port } = config.metrics;
+
+  if (token !== undefined && token.length < MIN_METRICS_TOKEN_LENGTH) {
+    problems.push(`METRICS_TOKEN is shorter than ${MIN_METRICS_TOKEN_LENGTH} characters: use a long random string, for example the output of "openssl rand -hex 32"`);
+  }
+  if (port !== undefined && port === config.http.port) {
+    problems.push(`METRICS_PORT and PORT are both ${port}: give the metrics listener a port of its own, or leave METRICS_PORT empty and set METRICS_TOKEN`);
   }
 
   return problems;

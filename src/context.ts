@@ -3,6 +3,7 @@ import { openDatabase, type Database } from './database/connect.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { TemplatePair } from './mail/render-email.ts';
+import { Metrics } from './metrics.ts';
 import { defineModels, type Models } from '../models/index.ts';
 
 /** Everything the service's functions need, built once by `createContext` and handed down. */
@@ -15,12 +16,15 @@ export interface AppContext {
   welcomeTemplate: TemplatePair;
   /** The current time; tests pass a clock they control. */
   now: () => Date;
+  /** Prometheus metrics, present when METRICS_TOKEN or METRICS_PORT exposes them. */
+  metrics?: Metrics;
 }
 
 export interface ContextOverrides {
   logger?: Logger;
   mailer?: Mailer;
   now?: () => Date;
+  metrics?: Metrics;
 }
 
 /** Builds the database, models, mailer, logger and clock from the configuration: the service's one composition root. */
@@ -38,7 +42,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     mailer,
     welcomeTemplate: new TemplatePair(config.email.templateDir, 'waitlist_welcome'),
     now: overrides.now ?? (() => new Date()),
+    metrics: overrides.metrics ?? (exposesMetrics(config) ? new Metrics({ processMetrics: true }) : undefined),
   };
+}
+
+function exposesMetrics(config: Config): boolean {
+  return config.metrics.token !== undefined || config.metrics.port !== undefined;
 }
 
 /** Closes the mail pool and the database (stopping the embedded server when this was its last user). */

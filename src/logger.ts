@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { createStream } from 'rotating-file-stream';
 import type { Config } from './config.ts';
 
 export type { Logger };
@@ -27,8 +28,8 @@ const REDACTED_PATHS = [
 ];
 
 /**
- * Creates the service logger: readable lines on the console, one JSON object a line in the log file.
- * Levels are written in capitals (INFO, WARN, ERROR) in both.
+ * Creates the service logger: readable lines on a terminal, one JSON object a line in production (when the
+ * console is not a terminal) and in the log file, which rotates by size. Levels are written in capitals.
  */
 export function createLogger(config: Pick<Config, 'log' | 'production'>, console: NodeJS.WritableStream = process.stdout): Logger {
   const streams: pino.StreamEntry[] = [];
@@ -43,8 +44,7 @@ export function createLogger(config: Pick<Config, 'log' | 'production'>, console
   }
 
   if (config.log.file) {
-    mkdirSync(path.dirname(config.log.file), { recursive: true });
-    streams.push({ level: config.log.level as pino.Level, stream: pino.destination({ dest: config.log.file, sync: true }) });
+    streams.push({ level: config.log.level as pino.Level, stream: rotatingLogFile(config.log) });
   }
 
   return pino(
@@ -57,6 +57,27 @@ export function createLogger(config: Pick<Config, 'log' | 'production'>, console
     },
     pino.multistream(streams),
   );
+}
+
+/**
+ * Opens the log file with logrotate-style rotation: past `maxSizeMb` it becomes FILE.1, FILE.1 becomes FILE.2,
+ * and so on, and FILE.<maxFiles> is deleted, so the files never take more than about (maxFiles + 1) * maxSizeMb.
+ * Writes are asynchronous: lines still buffered when the process is killed are lost, but a normal exit waits for them.
+ * Two processes must not share one log file, because each would rotate it on its own.
+ */
+function rotatingLogFile(log: { file?: string; maxSizeMb: number; maxFiles: number }): NodeJS.WritableStream {
+  mkdirSync(path.dirname(log.file!), { recursive: true });
+  const stream = createStream(log.file!, { size: `${log.maxSizeMb}M`, rotate: log.maxFiles });
+
+  // After an error the stream is closed for good, but the console keeps logging, so report it once and carry on.
+  let reported = false;
+  stream.on('error', (error) => {
+    if (reported) return;
+    reported = true;
+    process.stderr.write(`waitlist: the log file ${log.file} cannot be written (${error.message}); logging continues on the console only\n`);
+  });
+
+  return stream;
 }
 
 /**

@@ -5,8 +5,9 @@ import { createUserForSubscriber, findUserByEmail } from './create-account.ts';
 import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
 import { renderWelcomeEmail } from './mail/welcome-email.ts';
-import { generateTemporaryPassword, hashPassword } from './passwords.ts';
+import { timeWelcomeEmail } from './metrics.ts';
 import { decideRetry } from './retry-policy.ts';
+import { issueWelcomeCredential } from './welcome-credentials.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
 /** Result of processing one subscriber. */
@@ -32,6 +33,7 @@ class ProcessingFailure extends Error {
  * account does not exist yet, and the next attempt sends a second email with the password that works.
  */
 export async function processNextSubscriber(context: AppContext, filter: ClaimFilter = {}): Promise<ProcessOutcome | undefined> {
+  const startedAt = performance.now();
   const transaction = await context.database.sequelize.transaction();
   let outcome: ProcessOutcome;
 
@@ -60,6 +62,7 @@ export async function processNextSubscriber(context: AppContext, filter: ClaimFi
   }
 
   logOutcome(context, outcome);
+  context.metrics?.recordOutcome(outcome, (performance.now() - startedAt) / 1000);
   return outcome;
 }
 
@@ -84,17 +87,15 @@ async function processClaimed(context: AppContext, subscriber: WaitlistSubscribe
 }
 
 async function createAccountAndSendWelcome(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction): Promise<User> {
-  const { config, models } = context;
+  const { models } = context;
 
-  const password = generateTemporaryPassword(config.passwords.length);
-  const passwordHash = await hashPassword(password, config.passwords.argon2);
-  const passwordExpiresAt = new Date(context.now().getTime() + config.passwords.ttlHours * 3600 * 1000);
-  const user = await createUserForSubscriber(context, subscriber, { passwordHash, passwordExpiresAt }, transaction);
+  const user = await createUserForSubscriber(context, subscriber, { passwordHash: null, passwordExpiresAt: null }, transaction);
+  const credential = await issueWelcomeCredential(context, user, transaction);
 
-  const email = await renderWelcomeEmail(context, { subscriber, user, password, passwordExpiresAt });
+  const email = await renderWelcomeEmail(context, { subscriber, user, credential });
   let accepted;
   try {
-    accepted = await context.mailer.send(email);
+    accepted = await timeWelcomeEmail(context.metrics, () => context.mailer.send(email));
   } catch (error) {
     throw new ProcessingFailure(classifySendError(error));
   }

@@ -87,6 +87,7 @@ export async function runBatch(context: AppContext, options: RunOptions): Promis
 
   if (stoppedBy) logger.warn({ code: stoppedBy }, 'run stopped early: the SMTP server failed for every message; the rest wait for the next run');
   logger.info({ ...countsOf(summary), durationMs: summary.durationMs, trigger: options.trigger }, 'processor run finished');
+  context.metrics?.recordRun(summary, crashed !== undefined);
 
   if (crashed) throw crashed.reason;
   return summary;

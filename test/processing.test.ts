@@ -254,6 +254,18 @@ describe('concurrent processors', () => {
     assert.equal(recipients.size, count, 'nobody received two welcome emails');
   });
 
+  test('racing processors keep usernames unique', async () => {
+    const count = 12;
+    for (let index = 0; index < count; index++) await makeSubscriber(harness.context, { email: `sam@host${index}.example` });
+
+    await Promise.all([run(count), run(count), run(count)]);
+
+    const usernames = (await harness.context.models.User.findAll()).map((user) => user.username).sort();
+    const expected = ['sam', ...Array.from({ length: count - 1 }, (_, index) => `sam${index + 2}`)].sort();
+    assert.deepEqual(usernames, expected);
+    assert.equal(harness.smtp.received.length, count);
+  });
+
   test('processing one subscriber skips a locked one', async () => {
     const subscriber = await makeSubscriber(harness.context);
     const { sequelize } = harness.context.database;

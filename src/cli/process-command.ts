@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { assertMigrated } from '../database/migrator.ts';
+import { startMetricsListener } from '../http/metrics-endpoint.ts';
 import type { RunSummary } from '../run-batch.ts';
 import { runBatch } from '../run-batch.ts';
 import { startScheduler } from '../scheduler.ts';
@@ -37,6 +38,7 @@ async function runProcessCommand(context: Parameters<Parameters<typeof withConte
     return 0;
   }
 
+  const metricsListener = await startMetricsListener(context);
   const summaries: RunSummary[] = [];
   const scheduler = startScheduler(context, {
     intervalSeconds,
@@ -48,6 +50,7 @@ async function runProcessCommand(context: Parameters<Parameters<typeof withConte
   const signal = await untilStopSignal();
   context.logger.info({ signal }, 'stopping: finishing the subscribers in flight');
   await scheduler.stop();
+  await metricsListener?.close();
   printTotals(summaries);
   return 0;
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { AppContext } from '../context.ts';
 import { migrate } from '../database/migrator.ts';
 import { createApp } from '../http/app.ts';
+import { startMetricsListener } from '../http/metrics-endpoint.ts';
 import { startScheduler, type Scheduler } from '../scheduler.ts';
 import { untilStopSignal, withContext } from './bootstrap.ts';
 
@@ -21,7 +22,11 @@ async function serve(context: AppContext): Promise<number> {
   const applied = await migrate(context.database.sequelize, logger);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
 
-  const server = await listen(context);
+  const metricsListener = await startMetricsListener(context);
+  const server = await listen(context).catch(async (error) => {
+    await metricsListener?.close();
+    throw error;
+  });
   logMailDestination(context);
 
   let scheduler: Scheduler | undefined;
@@ -41,6 +46,7 @@ async function serve(context: AppContext): Promise<number> {
   await scheduler?.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
+  await metricsListener?.close();
   logger.info('stopped');
   return 0;
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { Sequelize } from 'sequelize';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -43,13 +44,19 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   };
 }
 
+/**
+ * Creates the Sequelize instance for `url`. Sequelize ignores `sslmode` in a URL, so TLS settings are read with
+ * pg's own parser (sslmode, sslrootcert, ssl), which the session pool uses too: both then connect the same way.
+ */
 export function createSequelize(url: string, poolMax: number): Sequelize {
+  const { ssl } = parseConnectionString(url);
+
   return new Sequelize(url, {
     dialect: 'postgres',
     dialectModule: pg,
     logging: false,
     pool: { max: poolMax, min: 0, idle: 10_000, acquire: 30_000 },
-    dialectOptions: { application_name: APPLICATION_NAME },
+    dialectOptions: { application_name: APPLICATION_NAME, ...(ssl === undefined ? {} : { ssl }) },
     define: { underscored: true },
   });
 }

@@ -36,12 +36,18 @@ function createUmzug(sequelize: Sequelize, logger: Logger) {
     context: sequelize,
     storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
     logger: {
-      info: (event) => logger.info(event, 'migration'),
-      warn: (event) => logger.warn(event, 'migration'),
-      error: (event) => logger.error(event, 'migration'),
-      debug: (event) => logger.debug(event, 'migration'),
+      info: (event) => logger.info(migrationFields(event), 'migration'),
+      warn: (event) => logger.warn(migrationFields(event), 'migration'),
+      error: (event) => logger.error(migrationFields(event), 'migration'),
+      debug: (event) => logger.debug(migrationFields(event), 'migration'),
     },
   });
+}
+
+/** Renames umzug's `name` field, which log formatters would take for the logger's own name. */
+function migrationFields(event: Record<string, unknown>) {
+  const { name, ...rest } = event;
+  return { ...rest, migration: name };
 }
 
 /** Applies every pending migration; a second call, or a call from a second process, applies none. */

@@ -49,6 +49,9 @@ function sessionPool(context: AppContext): pg.Pool {
   let pool = pools.get(context);
   if (!pool) {
     pool = new pg.Pool({ connectionString: context.database.url, max: 4, application_name: APPLICATION_NAME });
+    // When the server drops an idle connection (a restart, a failover), the pool emits 'error', and an unheard
+    // 'error' event ends the process. The pool opens a new connection at the next request.
+    pool.on('error', (error) => context.logger.warn({ err: error }, 'session store: an idle database connection failed'));
     pools.set(context, pool);
     context.database.onClose(() => pool!.end());
   }

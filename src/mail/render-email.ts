@@ -7,11 +7,17 @@ export interface WelcomeEmailData {
   displayName: string;
   email: string;
   username: string;
-  password: string;
+  /** `password` or `link`, from WELCOME_CREDENTIAL. */
+  credentialKind: 'password' | 'link';
+  /** The temporary password; null in link mode. */
+  password: string | null;
+  /** The one-time link to set a password; null in password mode. */
+  setPasswordUrl: string | null;
   loginUrl: string;
   siteName: string;
   year: number;
   sourceLabel: string;
+  /** When the temporary password or the link expires, as a UTC date. */
   expiresOn: string;
 }
 

@@ -1,21 +1,21 @@
 import type { AppContext } from '../context.ts';
 import { displayName } from '../names.ts';
 import { SOURCE_LABELS, type SubscriberSource } from '../sources.ts';
+import type { WelcomeCredential } from '../welcome-credentials.ts';
 import type { OutgoingEmail } from './mailer.ts';
 import type { User, WaitlistSubscriber } from '../../models/index.ts';
 
 export interface WelcomeEmailInput {
   subscriber: WaitlistSubscriber;
   user: User;
-  /** The plaintext temporary password: it goes into the message and nowhere else. */
-  password: string;
-  passwordExpiresAt: Date;
+  /** From `issueWelcomeCredential`: the plaintext password or link goes into the message and nowhere else. */
+  credential: WelcomeCredential;
 }
 
 /** Renders the welcome email for a new account, ready for the mailer. */
 export async function renderWelcomeEmail(context: AppContext, input: WelcomeEmailInput): Promise<OutgoingEmail> {
   const { config } = context;
-  const { subscriber, user } = input;
+  const { subscriber, user, credential } = input;
   // A name is one line wherever it appears: control characters and line breaks become spaces.
   const name = displayName(subscriber).replace(/[\s\u0000-\u001f\u007f]+/gu, ' ').trim();
 
@@ -23,12 +23,14 @@ export async function renderWelcomeEmail(context: AppContext, input: WelcomeEmai
     displayName: name,
     email: subscriber.email,
     username: user.username,
-    password: input.password,
+    credentialKind: credential.kind,
+    password: credential.kind === 'password' ? credential.password : null,
+    setPasswordUrl: credential.kind === 'link' ? credential.url : null,
     loginUrl: `${config.email.frontendUrl}/auth/login`,
     siteName: config.email.siteName,
     year: context.now().getUTCFullYear(),
     sourceLabel: SOURCE_LABELS[subscriber.source as SubscriberSource] ?? subscriber.source,
-    expiresOn: input.passwordExpiresAt.toUTCString(),
+    expiresOn: credential.expiresAt.toUTCString(),
   });
 
   return {
