@@ -1,11 +1,9 @@
 // npm run bench:processor: how fast the processor drains a backlog, against the hashing limit and the naive way.
 import { spawn } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import pino from 'pino';
-import { migrate } from '../src/database/migrator.ts';
-import { createSequelize } from '../src/database/connect.ts';
+import { describeMachine } from './support/machine.ts';
+import { migrateBenchDatabase } from './support/migrate.ts';
 import { buildWorker } from './support/worker-build.ts';
 import { createBenchDatabase, type BenchDatabase } from './support/database.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
@@ -36,7 +34,10 @@ const program = new Command('bench:processor')
   .option('--min-hash-cost', 'hash at the lowest argon2 cost the configuration accepts (1024 KiB, 1 pass) instead of the production defaults')
   .option('--json', 'print one JSON object instead of the report')
   .action(async (options: Options) => {
-    process.exitCode = await main(options);
+    process.exitCode = await main(options).catch((error: Error) => {
+      process.stderr.write(`bench:processor: ${error.message}\n`);
+      return 1;
+    });
   });
 
 await program.parseAsync(process.argv);
@@ -112,7 +113,7 @@ function printReport(options: Options, database: BenchDatabase, environment: Rec
   const hashCost = `argon2id m=${environment.ARGON2_MEMORY_KIB ?? '19456'} KiB, t=${environment.ARGON2_TIME_COST ?? '2'}, p=${environment.ARGON2_PARALLELISM ?? '1'}`;
   const lines = [
     '',
-    `Machine:      ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${megabytes(totalmem()) / 1024 > 1 ? round(totalmem() / 2 ** 30) + ' GiB' : megabytes(totalmem()) + ' MB'} memory, Node ${process.version}`,
+    `Machine:      ${describeMachine()}`,
     `Database:     ${database.server}`,
     `Backlog:      ${figures.count} subscribers, batches of ${options.batchSize}, concurrency ${figures.concurrency}, libuv thread pool ${figures.thread_pool_size}, ${hashCost}`,
     '',
@@ -160,15 +161,6 @@ async function runWorker(job: WorkerJob): Promise<WorkerResult> {
   if (code !== 0) throw new Error(`The ${job.phase} phase failed with exit code ${code}`);
 
   return JSON.parse(output.trim().split('\n').at(-1)!) as WorkerResult;
-}
-
-async function migrateBenchDatabase(url: string) {
-  const sequelize = createSequelize(url, 2);
-  try {
-    await migrate(sequelize, pino({ level: 'warn' }));
-  } finally {
-    await sequelize.close();
-  }
 }
 
 /** Stops the benchmark when a phase left subscribers behind or lost emails: its figures would mean nothing. */

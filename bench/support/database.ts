@@ -9,7 +9,7 @@ import { useEmbeddedPostgres } from '../../src/database/embedded.ts';
 /** An empty database made for one benchmark run. */
 export interface BenchDatabase {
   url: string;
-  /** Where the database lives, for the report: a server named by an environment variable, or the embedded one. */
+  /** Location of the database, for the report: a server named by an environment variable, or the embedded one. */
   server: string;
   /** Drops the database, or stops the embedded server and removes its folder. */
   drop(): Promise<void>;

@@ -12,9 +12,9 @@ export interface SmtpSink {
 }
 
 /**
- * Starts the sink. smtp-server (3.21) waits 100 ms before its greeting to catch clients that talk too early;
- * the naive way opens a connection per email and would pay that wait for every subscriber, which no submission
- * server charges. So in this process (the benchmark's parent, never the service) connections are greeted at once.
+ * Starts the sink. smtp-server (3.21) waits 100 ms before its greeting to catch clients that talk too early.
+ * The naive way opens a connection per email, so it would pay that wait for every subscriber, which no submission
+ * server charges. This process (the benchmark's parent, never the service) therefore greets connections at once.
  */
 export async function startSmtpSink(): Promise<SmtpSink> {
   SMTPConnection.prototype.init = function greetAtOnce(this: SMTPConnection) {

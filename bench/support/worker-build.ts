@@ -4,8 +4,8 @@ import { projectRoot } from '../../src/config.ts';
 
 /**
  * Bundles a benchmark worker with the service code it imports into one JavaScript file and returns its path.
- * Production runs the compiled code with plain node; tsx's loader runs on a thread of its own with a second
- * JavaScript heap (about 35 MB more resident memory), so a worker run through tsx would overstate the memory.
+ * Production runs compiled code with plain node. Under tsx the loader runs on a thread of its own with a second
+ * JavaScript heap (about 35 MB more resident memory here), so a worker run through tsx would overstate the memory.
  * The file goes under node_modules/.cache so that its imports of packages resolve from the project.
  */
 export async function buildWorker(entry: string): Promise<string> {
