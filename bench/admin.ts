@@ -5,6 +5,7 @@ import pg from 'pg';
 import { ARGON2_FLOOR } from '../src/config.ts';
 import { hashPassword } from '../src/passwords.ts';
 import { loadSubscribers } from './support/admin-data.ts';
+import { cleanUpOnInterrupt } from './support/interrupt.ts';
 import { createBenchDatabase } from './support/database.ts';
 import { describeMachine } from './support/machine.ts';
 import { migrateBenchDatabase } from './support/migrate.ts';
@@ -48,6 +49,10 @@ await program.parseAsync(process.argv);
 async function main(options: Options): Promise<number> {
   const database = await createBenchDatabase();
   let server: RunningServer | undefined;
+  const removeHandlers = cleanUpOnInterrupt(async () => {
+    await server?.stop();
+    await database.drop();
+  });
 
   try {
     await migrateBenchDatabase(database.url);
@@ -74,6 +79,7 @@ async function main(options: Options): Promise<number> {
     else printReport(options, database.server, loadSeconds, timings);
     return 0;
   } finally {
+    removeHandlers();
     await server?.stop();
     await database.drop();
   }

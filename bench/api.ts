@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Command, InvalidArgumentError } from 'commander';
 import pg from 'pg';
+import { cleanUpOnInterrupt } from './support/interrupt.ts';
 import { createBenchDatabase } from './support/database.ts';
 import { migrateBenchDatabase } from './support/migrate.ts';
 import { describeMachine } from './support/machine.ts';
@@ -39,6 +40,10 @@ await program.parseAsync(process.argv);
 async function main(options: Options): Promise<number> {
   const database = await createBenchDatabase();
   let server: RunningServer | undefined;
+  const removeHandlers = cleanUpOnInterrupt(async () => {
+    await server?.stop();
+    await database.drop();
+  });
 
   try {
     await migrateBenchDatabase(database.url);
@@ -76,6 +81,7 @@ async function main(options: Options): Promise<number> {
     else printReport(options, database.server, figures);
     return 0;
   } finally {
+    removeHandlers();
     await server?.stop();
     await database.drop();
   }

@@ -42,6 +42,12 @@ export interface WorkerResult {
 const job = JSON.parse(process.env.BENCH_JOB ?? '{}') as WorkerJob;
 const folder = mkdtempSync(path.join(tmpdir(), 'waitlist-bench-worker-'));
 
+// The parent stops this process with SIGTERM when the benchmark is interrupted.
+process.once('SIGTERM', () => {
+  rmSync(folder, { recursive: true, force: true });
+  process.exit(143);
+});
+
 const rssSamples: number[] = [];
 const sampler = setInterval(() => rssSamples.push(process.memoryUsage.rss()), 500);
 
