@@ -1,4 +1,5 @@
 import type { Sequelize } from 'sequelize';
+import type { InputOptions } from '../src/subscriber-input.ts';
 import { EmailDelivery } from './email-delivery.ts';
 import { PasswordToken } from './password-token.ts';
 import { ProcessorRun } from './processor-run.ts';
@@ -15,10 +16,10 @@ export interface Models {
   PasswordToken: typeof PasswordToken;
 }
 
-/** Binds every model to `sequelize` and declares the associations between them. */
-export function defineModels(sequelize: Sequelize): Models {
+/** Binds every model to `sequelize` and declares the associations between them; `subscriberInput` tunes the subscriber rules. */
+export function defineModels(sequelize: Sequelize, subscriberInput: InputOptions = {}): Models {
   User.initialise(sequelize);
-  WaitlistSubscriber.initialise(sequelize);
+  WaitlistSubscriber.initialise(sequelize, subscriberInput);
   EmailDelivery.initialise(sequelize);
   ProcessorRun.initialise(sequelize);
   PasswordToken.initialise(sequelize);

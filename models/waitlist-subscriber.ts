@@ -1,6 +1,7 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
-import { SUBSCRIBER_SOURCES, type SubscriberSource } from '../src/sources.ts';
+import type { SubscriberSource } from '../src/sources.ts';
 import { extractNameParts } from '../src/names.ts';
+import { normaliseEmail, normaliseName, normalisePhone, normaliseSource, type FieldResult, type InputOptions } from '../src/subscriber-input.ts';
 
 /** A person on the waitlist, with the state of turning them into a user account. */
 export class WaitlistSubscriber extends Model<InferAttributes<WaitlistSubscriber>, InferCreationAttributes<WaitlistSubscriber>> {
@@ -25,35 +26,51 @@ export class WaitlistSubscriber extends Model<InferAttributes<WaitlistSubscriber
   /** When processing stopped retrying; such subscribers need an operator. */
   declare gave_up_at: Date | null;
 
-  static initialise(sequelize: Sequelize) {
+  /** Options for the input rules, such as the country for phone numbers written without a country code. */
+  static inputOptions: InputOptions = {};
+
+  static initialise(sequelize: Sequelize, inputOptions: InputOptions = {}) {
+    WaitlistSubscriber.inputOptions = inputOptions;
     WaitlistSubscriber.init(
       {
         id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
         email: {
           type: DataTypes.STRING(254),
           allowNull: false,
-          set(value: string) {
-            this.setDataValue('email', typeof value === 'string' ? value.trim() : value);
+          set(value: unknown) {
+            this.setDataValue('email', normalisedOrRaw(normaliseEmail(value), value) as string);
           },
-          validate: { isEmail: { msg: 'Enter a valid email address, such as ada@example.com' } },
+          validate: {
+            notNull: { msg: 'Enter an email address, such as ada@example.com.' },
+            followsEmailRules: (value: unknown) => assertValid(normaliseEmail(value)),
+          },
         },
         name: {
           type: DataTypes.STRING(255),
           allowNull: true,
-          validate: { len: { args: [0, 255], msg: 'Name must be at most 255 characters' } },
+          set(value: unknown) {
+            this.setDataValue('name', normalisedOrRaw(normaliseName(value), value) as string | null);
+          },
+          validate: { followsNameRules: (value: unknown) => assertValid(normaliseName(value)) },
         },
         first_name: { type: DataTypes.STRING(150), allowNull: false, defaultValue: '' },
         last_name: { type: DataTypes.STRING(150), allowNull: true },
         phone_number: {
           type: DataTypes.STRING(20),
           allowNull: true,
-          validate: { len: { args: [0, 20], msg: 'Phone number must be at most 20 characters' } },
+          set(value: unknown) {
+            this.setDataValue('phone_number', normalisedOrRaw(normalisePhone(value, WaitlistSubscriber.inputOptions), value) as string | null);
+          },
+          validate: { followsPhoneRules: (value: unknown) => assertValid(normalisePhone(value, WaitlistSubscriber.inputOptions)) },
         },
         source: {
           type: DataTypes.STRING(32),
           allowNull: false,
           defaultValue: 'website',
-          validate: { isIn: { args: [SUBSCRIBER_SOURCES], msg: `Source must be one of ${SUBSCRIBER_SOURCES.join(', ')}` } },
+          set(value: unknown) {
+            this.setDataValue('source', normalisedOrRaw(normaliseSource(value), value) as SubscriberSource);
+          },
+          validate: { followsSourceRules: (value: unknown) => assertValid(normaliseSource(value)) },
         },
         is_processed: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
         created_at: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
@@ -85,4 +102,14 @@ export class WaitlistSubscriber extends Model<InferAttributes<WaitlistSubscriber
       },
     );
   }
+}
+
+// Setters store the normalised value when the input follows the rules, and the input unchanged otherwise,
+// so that validation (which runs on save) reports the reason on the field instead of the setter throwing.
+function normalisedOrRaw<T>(result: FieldResult<T>, raw: unknown): unknown {
+  return result.ok ? result.value : raw;
+}
+
+function assertValid<T>(result: FieldResult<T>): void {
+  if (!result.ok) throw new Error(result.reason);
 }

@@ -24,6 +24,8 @@ export const BUILD_STEPS: BuildStep[] = [
   { name: 'clean', run: ({ outDir }) => rmSync(outDir, { recursive: true, force: true }) },
   { name: 'compile TypeScript', run: compile },
   { name: 'copy views', run: ({ outDir }) => cpSync(path.join(ROOT, 'views'), path.join(outDir, 'views'), { recursive: true }) },
+  // tsc leaves .jsx alone, and AdminJS bundles the admin panel's React components from these source files.
+  { name: 'copy admin components', run: ({ outDir }) => cpSync(path.join(ROOT, 'admin', 'components'), path.join(outDir, 'admin', 'components'), { recursive: true }) },
   { name: 'write package.json', run: writePackageJson },
 ];
 

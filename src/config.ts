@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parsePhoneCountry } from './subscriber-input.ts';
 
 /** Every setting of the service, read once from the environment at start-up and then frozen. */
 export type Config = Readonly<ReturnType<typeof buildConfig>>;
@@ -154,6 +155,19 @@ const environmentSchema = z.object({
   SESSION_TTL_HOURS: integer(12, 1, 24 * 90),
   TRUST_PROXY: optionalText,
 
+  SIGNUP_ALLOWED_ORIGINS: optionalText.transform((value, context) => parseOrigins(value, context)),
+  SIGNUP_THANK_YOU_URL: optionalText.refine((value) => value === undefined || value.startsWith('/') || URL.canParse(value), {
+    message: 'expected an absolute URL such as https://www.example.com/thanks, or a path on this site such as /join/thanks',
+  }),
+  SIGNUP_RATE_LIMIT_PER_MINUTE: integer(20, 0, 1_000_000),
+  SIGNUP_MAX_BODY_BYTES: integer(8192, 1024, 1024 * 1024),
+  PHONE_DEFAULT_COUNTRY: optionalText.transform((value, context) => {
+    const parsed = parsePhoneCountry(value);
+    if (parsed.ok) return parsed.value;
+    context.addIssue({ code: 'custom', message: parsed.reason });
+    return z.NEVER;
+  }),
+
   LOG_FILE: z.string().trim().default('waitlist_processor.log'),
   LOG_FILE_MAX_SIZE_MB: integer(10, 1, 10240),
   LOG_FILE_MAX_FILES: integer(5, 1, 100),
@@ -280,6 +294,17 @@ function buildConfig(env: Environment) {
       ttlHours: env.SESSION_TTL_HOURS,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
     },
+    signup: {
+      /** Origins whose scripts may call the signup API (CORS); plain form posts work from any site. */
+      allowedOrigins: env.SIGNUP_ALLOWED_ORIGINS,
+      thankYouUrl: env.SIGNUP_THANK_YOU_URL ?? '/join/thanks',
+      /** Signup requests per minute from one client address; 0 turns the limit off. */
+      rateLimitPerMinute: env.SIGNUP_RATE_LIMIT_PER_MINUTE,
+      maxBodyBytes: env.SIGNUP_MAX_BODY_BYTES,
+    },
+    subscriberInput: {
+      phoneCountry: env.PHONE_DEFAULT_COUNTRY,
+    },
     log: {
       file: env.LOG_FILE === '' ? undefined : path.resolve(env.LOG_FILE),
       level: env.LOG_LEVEL,
@@ -371,6 +396,22 @@ function checkMetrics(config: ReturnType<typeof buildConfig>): string[] {
   }
 
   return problems;
+}
+
+/** Splits a comma-separated list of origins, such as `https://www.example.com`, and checks each one. */
+function parseOrigins(value: string | undefined, context: z.RefinementCtx): string[] {
+  const origins = (value ?? '').split(',').map((entry) => entry.trim().replace(/\/+$/, '')).filter(Boolean);
+
+  for (const origin of origins) {
+    const parsed = URL.canParse(origin) ? new URL(origin) : undefined;
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+      context.addIssue({
+        code: 'custom',
+        message: `"${origin}" is not an origin: give the scheme and host only (and a port if not the default), such as https://www.example.com`,
+      });
+    }
+  }
+  return origins;
 }
 
 /** Reads TRUST_PROXY as Express's `trust proxy` setting: a hop count, true/false, or a list of addresses. */

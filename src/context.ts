@@ -31,7 +31,7 @@ export interface ContextOverrides {
 export async function createContext(config: Config, overrides: ContextOverrides = {}): Promise<AppContext> {
   const logger = overrides.logger ?? createLogger(config);
   const database = await openDatabase(config, logger);
-  const models = defineModels(database.sequelize);
+  const models = defineModels(database.sequelize, { phoneCountry: config.subscriberInput.phoneCountry });
   const mailer = overrides.mailer ?? createMailer(config, logger);
 
   return {

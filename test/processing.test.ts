@@ -40,7 +40,7 @@ describe('processing a subscriber', () => {
     const summary = await run();
     assert.equal(summary.processed, 1);
 
-    const user = await harness.context.models.User.scope('withPassword').findOne({ where: { email: 'Ada.Lovelace@Example.com' } });
+    const user = await harness.context.models.User.scope('withPassword').findOne({ where: { email: 'Ada.Lovelace@example.com' } });
     assert.ok(user);
     assert.equal(user.username, 'ada.lovelace');
     assert.equal(user.first_name, 'Ada');
@@ -127,7 +127,8 @@ describe('processing a subscriber', () => {
 
   test('escapes HTML and line breaks in names', async () => {
     const name = '<script>alert(1)</script> Eve\r\nBcc: victim@example.com';
-    await makeSubscriber(harness.context, { email: 'eve@example.com', name });
+    // The input rules refuse such a name now, but rows stored before them may still hold one.
+    await harness.context.models.WaitlistSubscriber.create({ email: 'eve@example.com', name, phone_number: null } as never, { validate: false });
 
     await run();
 

@@ -54,7 +54,7 @@ describe('sign-in API with a temporary password', () => {
     assert.equal(login.status, 200);
     assert.equal(login.body.must_change_password, true);
     assert.equal(login.body.user.username, account.username);
-    assert.equal(login.body.user.email, 'Ada.Lovelace@Example.com');
+    assert.equal(login.body.user.email, 'Ada.Lovelace@example.com', 'subscribers are stored with the domain in lower case');
     assert.equal('password_hash' in login.body.user, false);
     const cookie = String(login.headers['set-cookie']);
     assert.match(cookie, /^waitlist_session=/);

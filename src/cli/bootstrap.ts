@@ -1,12 +1,19 @@
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { closeContext, createContext, type AppContext } from '../context.ts';
-import { toError } from '../logger.ts';
+import { createLogger, toError } from '../logger.ts';
 
 /** Exit status for a bad configuration or command line, as distinct from a failed run (1). */
 export const EXIT_USAGE = 2;
 
-/** Reads the configuration, builds the context, runs `work` and closes everything, whatever happens. */
-export async function withContext(work: (context: AppContext) => Promise<number | void>, adjust?: (config: Config) => Config): Promise<number> {
+/**
+ * Reads the configuration, builds the context, runs `work` and closes everything, whatever happens.
+ * Commands that write data to standard output pass `logStream: process.stderr` to keep log lines out of it.
+ */
+export async function withContext(
+  work: (context: AppContext) => Promise<number | void>,
+  adjust?: (config: Config) => Config,
+  logStream: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   let config: Config;
   try {
     config = adjust ? adjust(loadConfig()) : loadConfig();
@@ -20,7 +27,7 @@ export async function withContext(work: (context: AppContext) => Promise<number 
 
   let context: AppContext;
   try {
-    context = await createContext(config);
+    context = await createContext(config, logStream === process.stdout ? {} : { logger: createLogger(config, logStream) });
   } catch (error) {
     process.stderr.write(`waitlist: ${toError(error).message}\n`);
     return 1;

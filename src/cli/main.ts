@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { EXIT_USAGE } from './bootstrap.ts';
+import { exportCommand } from './export-command.ts';
+import { importCommand } from './import-command.ts';
 import { migrateCommand, seedCommand } from './maintenance-commands.ts';
+import { personalDataCommand } from './personal-data-commands.ts';
 import { processCommand } from './process-command.ts';
 import { serveCommand } from './serve-command.ts';
 
@@ -13,7 +16,10 @@ const program = new Command('waitlist')
   .addCommand(serveCommand())
   .addCommand(processCommand())
   .addCommand(migrateCommand())
-  .addCommand(seedCommand());
+  .addCommand(seedCommand())
+  .addCommand(importCommand())
+  .addCommand(exportCommand())
+  .addCommand(personalDataCommand());
 
 for (const command of program.commands) {
   command.showHelpAfterError('(run with --help for usage)').exitOverride((error) => {

@@ -3,6 +3,7 @@ import type { AppContext } from '../context.ts';
 import { authRoutes } from './auth-routes.ts';
 import { healthRoutes } from './health.ts';
 import { metricsRoutes } from './metrics-endpoint.ts';
+import { createSignupRouter } from './signup-routes.ts';
 
 /** Builds the Express app: health checks now; the admin panel and APIs mount here too. */
 export function createApp(context: AppContext): Express {
@@ -14,6 +15,7 @@ export function createApp(context: AppContext): Express {
   app.use(metricsRoutes(context));
 
   app.use(authRoutes(context));
+  app.use(createSignupRouter(context));
 
   return app;
 }
