@@ -161,7 +161,7 @@ function summarise(processor: CombinedResult, hashing: CombinedResult, naive: Co
     efficiency: round(throughput / hashingLimit, 3),
     naive_per_s: round(naiveRate),
     speedup_vs_naive: round(throughput / naiveRate, 2),
-    // The most any processor could gain over the naive way on this machine: hashing alone at full parallelism.
+    // The maximum gain of any processor over the naive way on this machine: hashing alone at full parallelism.
     hashing_limit_vs_naive: round(hashingLimit / naiveRate, 2),
     p50_ms: round(percentile(processor.claimToCommitMs, 50)),
     p95_ms: round(percentile(processor.claimToCommitMs, 95)),
