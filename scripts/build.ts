@@ -27,6 +27,7 @@ export const BUILD_STEPS: BuildStep[] = [
   // tsc leaves .jsx alone, and AdminJS bundles the admin panel's React components from these source files.
   { name: 'copy admin components', run: ({ outDir }) => cpSync(path.join(ROOT, 'admin', 'components'), path.join(outDir, 'admin', 'components'), { recursive: true }) },
   { name: 'write package.json', run: writePackageJson },
+  { name: 'bundle admin components', run: bundleAdminComponents },
 ];
 
 /** Runs every build step into `options.outDir`. */
@@ -44,6 +45,20 @@ async function compile({ outDir }: BuildOptions): Promise<void> {
 
   const code = await new Promise<number | null>((resolve) => compiler.on('exit', resolve));
   if (code !== 0) throw new Error(`tsc failed with exit code ${code}: fix the type errors it printed above`);
+}
+
+/** Bundles the admin panel's React components into dist/.adminjs, where a production start serves them from. */
+async function bundleAdminComponents({ outDir }: BuildOptions): Promise<void> {
+  const tsx = import.meta.resolve('tsx');
+  const script = path.join(ROOT, 'scripts', 'bundle-admin.ts');
+  const bundler = spawn(process.execPath, ['--import', tsx, script], {
+    stdio: 'inherit',
+    cwd: ROOT,
+    env: { ...process.env, ADMIN_JS_TMP_DIR: path.join(outDir, '.adminjs') },
+  });
+
+  const code = await new Promise<number | null>((resolve) => bundler.on('exit', resolve));
+  if (code !== 0) throw new Error(`bundling the admin components failed with exit code ${code}: see the errors printed above`);
 }
 
 /**

@@ -154,6 +154,7 @@ const environmentSchema = z.object({
   SESSION_SECRET: optionalText,
   SESSION_TTL_HOURS: integer(12, 1, 24 * 90),
   TRUST_PROXY: optionalText,
+  ADMIN_SIGN_IN_MAX_FAILURES: integer(5, 1, 1000),
 
   SIGNUP_ALLOWED_ORIGINS: optionalText.transform((value, context) => parseOrigins(value, context)),
   SIGNUP_THANK_YOU_URL: optionalText.refine((value) => value === undefined || value.startsWith('/') || URL.canParse(value), {
@@ -293,6 +294,9 @@ function buildConfig(env: Environment) {
       secretIsSet: env.SESSION_SECRET !== undefined && env.SESSION_SECRET !== EXAMPLE_SESSION_SECRET,
       ttlHours: env.SESSION_TTL_HOURS,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    },
+    admin: {
+      signInMaxFailures: env.ADMIN_SIGN_IN_MAX_FAILURES,
     },
     signup: {
       /** Origins whose scripts may call the signup API (CORS); plain form posts work from any site. */

@@ -1,9 +1,20 @@
-import { Op, QueryTypes, fn, col, where, type Transaction } from 'sequelize';
+import { DatabaseError, Op, UniqueConstraintError, fn, col, where, type Transaction } from 'sequelize';
 import type { AppContext } from './context.ts';
 import { usernameBase, usernameCandidate } from './usernames.ts';
 import type { User, WaitlistSubscriber } from '../models/index.ts';
 
-const MAX_USERNAME_TRIES = 20;
+// A try costs at most USERNAME_LOCK_TIMEOUT, and one try is lost per concurrent transaction creating the same base.
+const MAX_USERNAME_TRIES = 100;
+
+/**
+ * How long an insert waits for another transaction that is creating the same username. That transaction holds
+ * the name until its welcome email is accepted, so waiting it out would line every processor of one base up
+ * behind the SMTP server; after this wait the insert tries the next number instead.
+ */
+const USERNAME_LOCK_TIMEOUT = '50ms';
+
+// PostgreSQL's lock_not_available, raised when lock_timeout expires.
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** Returns the user whose email matches the subscriber's, without regard to case. */
 export async function findUserByEmail(context: AppContext, email: string, transaction: Transaction): Promise<User | undefined> {
@@ -21,9 +32,9 @@ export interface NewAccount {
 
 /**
  * Creates the subscriber's user with a unique username: the email's local part, then the same with 2, 3, …
- * The insert skips a taken name with `ON CONFLICT (username) DO NOTHING` rather than failing, so the transaction
- * needs no savepoint for it, and the names in use are read only after a collision. An insert that a concurrent
- * processor's uncommitted user blocks waits for that transaction, then moves on to the next number if it committed.
+ * Each insert runs in a savepoint, so a name taken by a concurrent processor costs one retry, not the transaction.
+ * A name that another open transaction is inserting counts as taken after USERNAME_LOCK_TIMEOUT, so concurrent
+ * processors walk past each other's numbers instead of queueing for the same one.
  */
 export async function createUserForSubscriber(
   context: AppContext,
@@ -31,48 +42,49 @@ export async function createUserForSubscriber(
   account: NewAccount,
   transaction: Transaction,
 ): Promise<User> {
+  const { sequelize } = context.database;
   const base = usernameBase(subscriber.email);
-  const user = context.models.User.build({
-    username: base,
-    email: subscriber.email,
-    password_hash: account.passwordHash,
-    first_name: subscriber.first_name ?? '',
-    last_name: subscriber.last_name ?? null,
-    phone_number: subscriber.phone_number,
-    must_change_password: true,
-    password_expires_at: account.passwordExpiresAt,
-    last_login: null,
-  });
-  await user.validate();
+  let attempt = await nextFreeSuffix(context, base, transaction);
 
-  let attempt = 1;
   for (let tries = 0; tries < MAX_USERNAME_TRIES; tries++) {
-    user.username = usernameCandidate(base, attempt);
-    if (await insertUnlessUsernameTaken(context, user, transaction)) return user;
-    attempt = Math.max(attempt + 1, await nextFreeSuffix(context, base, transaction));
+    try {
+      return await sequelize.transaction({ transaction }, async (savepoint) => {
+        // SET LOCAL inside the savepoint ends with it when the insert fails, and is reset below when it succeeds.
+        await sequelize.query(`SET LOCAL lock_timeout = '${USERNAME_LOCK_TIMEOUT}'`, { transaction: savepoint });
+        const user = await context.models.User.create(
+          {
+            username: usernameCandidate(base, attempt),
+            email: subscriber.email,
+            password_hash: account.passwordHash,
+            first_name: subscriber.first_name ?? '',
+            last_name: subscriber.last_name ?? null,
+            phone_number: subscriber.phone_number,
+            must_change_password: true,
+            password_expires_at: account.passwordExpiresAt,
+            last_login: null,
+          },
+          { transaction: savepoint },
+        );
+        await sequelize.query('SET LOCAL lock_timeout = DEFAULT', { transaction: savepoint });
+        return user;
+      });
+    } catch (error) {
+      if (!isUsernameConflict(error)) throw error;
+      attempt = Math.max(attempt + 1, await nextFreeSuffix(context, base, transaction));
+    }
   }
 
   throw new Error(`No free username found for base "${base}" after ${MAX_USERNAME_TRIES} tries`);
 }
 
-/** Inserts the built user and returns true, or returns false when its username is taken. */
-async function insertUnlessUsernameTaken(context: AppContext, user: User, transaction: Transaction): Promise<boolean> {
-  const rows = await context.database.sequelize.query<{ id: string; date_joined: Date; updated_at: Date }>(
-    `INSERT INTO users (username, email, password_hash, first_name, last_name, phone_number, must_change_password, password_expires_at, last_login)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (username) DO NOTHING
-     RETURNING id, date_joined, updated_at`,
-    {
-      bind: [user.username, user.email, user.password_hash, user.first_name, user.last_name, user.phone_number, user.must_change_password, user.password_expires_at, user.last_login],
-      type: QueryTypes.SELECT,
-      transaction,
-    },
-  );
-  if (rows.length === 0) return false;
-
-  user.set(rows[0], { raw: true });
-  user.isNewRecord = false;
-  return true;
+/**
+ * True when the insert failed because the username is taken, or because another open transaction is inserting
+ * a conflicting row. NOTE: that conflicting row could also hold the same address, created elsewhere at that
+ * moment. Every number then times out, and the error above reports it after the last try.
+ */
+function isUsernameConflict(error: unknown): boolean {
+  if (error instanceof UniqueConstraintError) return Boolean(error.fields && 'username' in error.fields);
+  return error instanceof DatabaseError && (error.parent as { code?: string }).code === LOCK_NOT_AVAILABLE;
 }
 
 /** Returns the first suffix worth trying: 1 (the bare base) when it is free, else one past the highest in use. */

@@ -29,12 +29,15 @@ class ProcessingFailure extends Error {
  * the schedule, the command line and the admin actions all call it.
  *
  * Invariant: the user, the processed mark and the accepted delivery are committed together, and only after
- * the SMTP server accepted the welcome email. If the commit then fails, the person got an email whose
- * account does not exist yet, and the next attempt sends a second email with the password that works.
+ * the SMTP server accepted the welcome email. The transaction may still not commit: the commit fails, the
+ * connection is lost, or recording the delivery fails. The person then got an email whose account does not
+ * exist, and the next attempt sends a second email with the password that works. Each such case is logged
+ * with the code `commit_failed_after_send`.
  */
 export async function processNextSubscriber(context: AppContext, filter: ClaimFilter = {}): Promise<ProcessOutcome | undefined> {
   const startedAt = performance.now();
   const transaction = await context.database.sequelize.transaction();
+  const attempt: Attempt = { emailAccepted: false };
   let outcome: ProcessOutcome;
 
   try {
@@ -43,30 +46,42 @@ export async function processNextSubscriber(context: AppContext, filter: ClaimFi
       await transaction.rollback();
       return undefined;
     }
-    outcome = await processClaimed(context, subscriber, transaction);
+    attempt.subscriberId = subscriber.id;
+    outcome = await processClaimed(context, subscriber, transaction, attempt);
   } catch (error) {
     await transaction.rollback().catch(() => undefined);
+    if (attempt.emailAccepted) logAcceptedNotRecorded(context, attempt, error);
     throw error;
   }
 
   try {
     await transaction.commit();
   } catch (error) {
-    if (outcome.result === 'created') {
-      context.logger.error(
-        { subscriberId: outcome.subscriberId, code: 'commit_failed_after_send', err: toError(error) },
-        'welcome email accepted but the commit failed: the next attempt sends a second email with a new password',
-      );
-    }
+    if (attempt.emailAccepted) logAcceptedNotRecorded(context, attempt, error);
     throw error;
   }
 
+  if (attempt.emailAccepted && outcome.result === 'failed') logAcceptedNotRecorded(context, attempt, new Error(outcome.message));
   logOutcome(context, outcome);
   context.metrics?.recordOutcome(outcome, (performance.now() - startedAt) / 1000);
   return outcome;
 }
 
-async function processClaimed(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction): Promise<ProcessOutcome> {
+/** Progress of one call of processNextSubscriber, for the log line when it fails halfway. */
+interface Attempt {
+  subscriberId?: string;
+  /** Set once the SMTP server accepted the welcome email: from then on, a failure means a second email later. */
+  emailAccepted: boolean;
+}
+
+function logAcceptedNotRecorded(context: AppContext, attempt: Attempt, error: unknown) {
+  context.logger.error(
+    { subscriberId: attempt.subscriberId, code: 'commit_failed_after_send', err: toError(error) },
+    'welcome email accepted but its record may not be committed: if it is not, the next attempt sends a second email with a new password',
+  );
+}
+
+async function processClaimed(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction, attempt: Attempt): Promise<ProcessOutcome> {
   const existing = await findUserByEmail(context, subscriber.email, transaction);
   if (existing) {
     await markProcessed(context, subscriber, existing, transaction);
@@ -76,17 +91,23 @@ async function processClaimed(context: AppContext, subscriber: WaitlistSubscribe
   // Everything from here to the accepted email is undone together if any step fails.
   const savepoint = await context.database.sequelize.transaction({ transaction });
   try {
-    const user = await createAccountAndSendWelcome(context, subscriber, savepoint);
+    const user = await createAccountAndSendWelcome(context, subscriber, savepoint, attempt);
     await savepoint.commit();
     return { result: 'created', subscriberId: subscriber.id, userId: user.id, username: user.username };
   } catch (error) {
-    await savepoint.rollback();
+    // When even the rollback fails (a lost connection), the whole transaction is gone: report the first error.
+    const rolledBack = await savepoint.rollback().then(
+      () => true,
+      () => false,
+    );
+    if (!rolledBack) throw error;
+
     const failure = error instanceof ProcessingFailure ? error.failure : unexpectedFailure(error);
     return recordFailure(context, subscriber, failure, transaction);
   }
 }
 
-async function createAccountAndSendWelcome(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction): Promise<User> {
+async function createAccountAndSendWelcome(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction, attempt: Attempt): Promise<User> {
   const { models } = context;
 
   const user = await createUserForSubscriber(context, subscriber, { passwordHash: null, passwordExpiresAt: null }, transaction);
@@ -99,6 +120,7 @@ async function createAccountAndSendWelcome(context: AppContext, subscriber: Wait
   } catch (error) {
     throw new ProcessingFailure(classifySendError(error));
   }
+  attempt.emailAccepted = true;
 
   await models.EmailDelivery.create(
     {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { AppContext } from './context.ts';
 import { toError } from './logger.ts';
 import { processNextSubscriber, type ProcessOutcome } from './process-subscriber.ts';
+import { readPauseState } from './processing-pause.ts';
 
 export interface RunOptions {
   /** At most this many subscribers are claimed in the run. */
@@ -16,6 +17,7 @@ export interface RunOptions {
 
 /** Counts of one run, as logged and stored on its processor_runs row. */
 export interface RunSummary {
+  /** Id of the run's processor_runs row; empty for a paused run, which records no row. */
   runId: string;
   processed: number;
   existing: number;
@@ -26,6 +28,8 @@ export interface RunSummary {
   outcomes: ProcessOutcome[];
   /** Set when the run stopped early because the SMTP server failed as a whole. */
   stoppedBy?: string;
+  /** True when processing was paused at the start, so the run claimed nothing. */
+  paused?: boolean;
 }
 
 /**
@@ -34,6 +38,13 @@ export interface RunSummary {
  */
 export async function runBatch(context: AppContext, options: RunOptions): Promise<RunSummary> {
   const startedAt = Date.now();
+  // NOTE: the switch is read once per run, so a run already going when processing is paused finishes its batch.
+  const pause = await readPauseState(context);
+  if (pause.paused) {
+    context.logger.info({ trigger: options.trigger, pausedBy: pause.pausedBy, pausedAt: pause.pausedAt }, 'processing is paused: this run claims no subscriber');
+    return { runId: '', processed: 0, existing: 0, failed: 0, skipped: options.ids?.length ?? 0, durationMs: 0, outcomes: [], paused: true };
+  }
+
   const run = await context.models.ProcessorRun.create({
     trigger: options.trigger,
     host: hostname(),

@@ -4,9 +4,10 @@ import type { AppContext } from '../context.ts';
 
 /**
  * Kind of throttle counter: failures for one login (username or email) or for one signed-in account's current
- * password, failures from one client address, or reset requests from one address.
+ * password, failures from one client address, reset requests from one address, or admin panel sign-ins from
+ * one address (limited by ADMIN_SIGN_IN_MAX_FAILURES).
  */
-export type ThrottleScope = 'login' | 'account' | 'address' | 'reset-request';
+export type ThrottleScope = 'login' | 'account' | 'address' | 'reset-request' | 'admin-address';
 
 export interface ThrottleKey {
   scope: ThrottleScope;
@@ -86,6 +87,7 @@ export class SignInThrottle {
   }
 
   private limitFor(scope: ThrottleScope): number {
+    if (scope === 'admin-address') return this.context.config.admin.signInMaxFailures;
     const limits = this.context.config.auth.throttle;
     return scope === 'login' || scope === 'account' ? limits.maxFailuresPerAccount : limits.maxFailuresPerAddress;
   }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { EXIT_USAGE } from './bootstrap.ts';
+import { createAdminCommand } from './create-admin-command.ts';
 import { exportCommand } from './export-command.ts';
 import { importCommand } from './import-command.ts';
 import { migrateCommand, seedCommand } from './maintenance-commands.ts';
@@ -19,7 +20,8 @@ const program = new Command('waitlist')
   .addCommand(seedCommand())
   .addCommand(importCommand())
   .addCommand(exportCommand())
-  .addCommand(personalDataCommand());
+  .addCommand(personalDataCommand())
+  .addCommand(createAdminCommand());
 
 for (const command of program.commands) {
   command.showHelpAfterError('(run with --help for usage)').exitOverride((error) => {

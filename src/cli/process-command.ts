@@ -34,6 +34,7 @@ async function runProcessCommand(context: Parameters<Parameters<typeof withConte
 
   if (options.once) {
     const summary = await runBatch(context, { batchSize, trigger: 'command' });
+    if (summary.paused) process.stdout.write('Processing is paused, so nothing was processed. Resume it from the admin dashboard.\n');
     printTotals([summary]);
     return 0;
   }

@@ -6,6 +6,7 @@ import { createApp } from '../http/app.ts';
 import { startMetricsListener } from '../http/metrics-endpoint.ts';
 import { startScheduler, type Scheduler } from '../scheduler.ts';
 import { untilStopSignal, withContext } from './bootstrap.ts';
+import { announceFirstStaffAccount } from './first-staff-account.ts';
 
 /** `waitlist serve` (what `npm start` runs): migrations, the web app and the scheduled processor in one process. */
 export function serveCommand(): Command {
@@ -28,6 +29,7 @@ async function serve(context: AppContext): Promise<number> {
     throw error;
   });
   logMailDestination(context);
+  await announceFirstStaffAccount(context, `${publicUrl(server, context)}/admin`);
 
   let scheduler: Scheduler | undefined;
   if (config.processor.enabled) {
@@ -51,15 +53,20 @@ async function serve(context: AppContext): Promise<number> {
   return 0;
 }
 
+function publicUrl(server: Server, context: AppContext): string {
+  const { host } = context.config.http;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : context.config.http.port;
+  return `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+}
+
 function listen(context: AppContext): Promise<Server> {
   const { host, port } = context.config.http;
   const app = createApp(context);
 
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => {
-      const address = server.address();
-      const actualPort = typeof address === 'object' && address ? address.port : port;
-      context.logger.info({ url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${actualPort}` }, 'web app listening');
+      context.logger.info({ url: publicUrl(server, context) }, 'web app listening');
       resolve(server);
     });
     server.once('error', reject);

@@ -56,14 +56,27 @@ export async function useEmbeddedPostgres(dataDir: string, logger: Logger): Prom
   const password = readFileSync(passwordFile, 'utf8').trim();
   const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   await ensureDatabase(serverUrl);
+  const presence = await announcePresence(`${serverUrl}/${DATABASE_NAME}`);
 
   return {
     url: `${serverUrl}/${DATABASE_NAME}`,
     release: async ({ force = false } = {}) => {
+      await presence.end().catch(() => undefined);
       if (!force && (await otherClients(serverUrl)) > 0) return;
       await stopServer(dataDir, binaries, owner, logger);
     },
   };
+}
+
+/**
+ * Opens the connection that marks this process as a user of the server until release(). The pool's own
+ * connections close when idle, so they cannot tell another process that this one still needs the server.
+ */
+async function announcePresence(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: APPLICATION_NAME });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }
 
 async function loadBinaries(): Promise<Binaries> {
@@ -145,8 +158,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function startServer(dataDir: string, binaries: Binaries, owner: Owner, logger: Logger): Promise<number> {
-  const port = await freePort();
+async function startServer(dataDir: string, binaries: Binaries, owner: Owner, logger: Logger, requestedPort?: number): Promise<number> {
+  const port = requestedPort ?? (await freePort());
   const logFile = path.join(dataDir, 'server.log');
   await run(binaries.pg_ctl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', String(START_TIMEOUT_SECONDS), '-o', `-p ${port}`], {
     ...owner,
@@ -234,6 +247,16 @@ async function otherClients(serverUrl: string): Promise<number> {
   } finally {
     await client.end();
   }
+}
+
+/** Stops the embedded server on `dataDir` with a fast shutdown, which ends open connections; does nothing when it is not running. */
+export async function stopEmbeddedServer(dataDir: string, logger: Logger): Promise<void> {
+  await stopServer(dataDir, await loadBinaries(), postgresOwner(), logger);
+}
+
+/** Starts the stopped embedded server on `dataDir` again on `port`, so that clients that kept its URL reconnect. */
+export async function startEmbeddedServer(dataDir: string, port: number, logger: Logger): Promise<void> {
+  await startServer(dataDir, await loadBinaries(), postgresOwner(), logger, port);
 }
 
 async function stopServer(dataDir: string, binaries: Binaries, owner: Owner, logger: Logger) {

@@ -4,6 +4,7 @@ import { authRoutes } from './auth-routes.ts';
 import { healthRoutes } from './health.ts';
 import { metricsRoutes } from './metrics-endpoint.ts';
 import { createSignupRouter } from './signup-routes.ts';
+import { mountAdminPanel } from './admin.ts';
 
 /** Builds the Express app: health checks now; the admin panel and APIs mount here too. */
 export function createApp(context: AppContext): Express {
@@ -17,5 +18,6 @@ export function createApp(context: AppContext): Express {
   app.use(authRoutes(context));
   app.use(createSignupRouter(context));
 
+  mountAdminPanel(app, context);
   return app;
 }

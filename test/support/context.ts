@@ -36,8 +36,13 @@ export const TEST_ENVIRONMENT = {
   SITE_NAME: 'Acme Beta',
 };
 
-export async function createHarness(environment: Record<string, string> = {}): Promise<TestHarness> {
-  const database = await createTestDatabase();
+export interface HarnessOptions {
+  /** A database to use instead of a new one on TEST_DATABASE_URL, such as a test's own embedded server; dropped on close. */
+  database?: TestDatabase;
+}
+
+export async function createHarness(environment: Record<string, string> = {}, options: HarnessOptions = {}): Promise<TestHarness> {
+  const database = options.database ?? (await createTestDatabase());
   const smtp = await new TestSmtpServer().start();
   const folder = mkdtempSync(path.join(tmpdir(), 'waitlist-harness-'));
 

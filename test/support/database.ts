@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { saveDatabaseDump } from './artifacts.ts';
 
 export interface TestDatabase {
   url: string;
@@ -28,10 +29,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url: url.toString(),
     async drop() {
-      const dropper = new pg.Client({ connectionString: admin.toString() });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await dropper.end();
+      try {
+        // The secret scan after the suite reads this dump, since the database itself is gone by then.
+        await saveDatabaseDump(url.toString(), name);
+      } finally {
+        const dropper = new pg.Client({ connectionString: admin.toString() });
+        await dropper.connect();
+        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await dropper.end();
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { recordSecrets } from './artifacts.ts';
 
 /** An SMTP reply that the test server sends instead of accepting. */
 export interface Reply {
@@ -28,10 +29,18 @@ export class TestSmtpServer {
   readonly received: ReceivedEmail[] = [];
   /** Reply for a recipient at RCPT TO, or undefined to accept it. */
   recipientReply: (address: string) => Reply | undefined = () => undefined;
-  /** Reply after DATA, or undefined to accept the message. */
-  dataReply: () => Reply | undefined = () => undefined;
+  /** Reply after DATA for a message to these envelope recipients, or undefined to accept the message. */
+  dataReply: (envelopeTo: string[]) => Reply | undefined = () => undefined;
   /** Milliseconds to wait before answering DATA. */
   delayMs = 0;
+  /** Called with the envelope recipients once a whole message is in, after `delayMs` and before the reply. */
+  beforeReply: (envelopeTo: string[]) => Promise<void> | void = () => undefined;
+  /** Envelope recipients in the order their messages began (RCPT TO), whatever became of the messages. */
+  readonly started: string[] = [];
+  /** Temporary passwords found in any message body the server saw, accepted or not. */
+  readonly passwords = new Set<string>();
+  /** Set-password tokens found in any message body the server saw, accepted or not. */
+  readonly tokens = new Set<string>();
 
   private server!: SMTPServer;
   private sockets = new Set<Socket>();
@@ -48,6 +57,7 @@ export class TestSmtpServer {
       size: 10 * 1024 * 1024,
       onConnect: (session, callback) => this.onConnect(session, callback),
       onRcptTo: (address, _session, callback) => {
+        this.started.push(address.address.toLowerCase());
         const reply = this.recipientReply(address.address);
         callback(reply ? replyError(reply) : undefined);
       },
@@ -93,28 +103,53 @@ export class TestSmtpServer {
 
   private onData(stream: NodeJS.ReadableStream, session: SMTPServerSession, callback: (error?: Error | null) => void) {
     const chunks: Buffer[] = [];
+    let dropped = false;
     stream.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       if (this.currentMode === 'drop') {
+        dropped = true;
         for (const socket of this.sockets) socket.destroy();
+        // The stream may never end now; record the passwords of what arrived.
+        this.parse(Buffer.concat(chunks).toString('utf8')).catch(() => undefined);
       }
     });
 
     stream.on('end', async () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const parsed = await this.parse(raw);
+      const envelopeTo = session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase());
+
+      // The stream may still end after its connection was cut; such a message was never delivered.
+      if (dropped) return callback(replyError({ code: 421, message: 'connection dropped' }));
+
       if (this.currentMode === 'stall') {
         this.stalled.push(() => callback(replyError({ code: 451, message: 'stalled message released' })));
         return;
       }
       if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+      await this.beforeReply(envelopeTo);
 
-      const reply = this.dataReply();
+      const reply = this.dataReply(envelopeTo);
       if (reply) return callback(replyError(reply));
 
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const envelopeTo = session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase());
-      this.received.push({ envelopeTo, parsed: await simpleParser(raw), raw });
+      this.received.push({ envelopeTo, parsed, raw });
       callback(null);
     });
+  }
+
+  /** Parses a message, even a truncated one, and records its temporary passwords and tokens for the secret scan. */
+  private async parse(raw: string): Promise<ParsedMail> {
+    const parsed = await simpleParser(raw);
+    const text = parsed.text ?? '';
+    this.remember(this.passwords, [...text.matchAll(/Temporary password: (\S+)/g)].map((match) => match[1]));
+    this.remember(this.tokens, [...text.matchAll(/[?&]token=([A-Za-z0-9_-]+)/g)].map((match) => match[1]));
+    return parsed;
+  }
+
+  private remember(known: Set<string>, found: string[]) {
+    const fresh = found.filter((secret) => !known.has(secret));
+    for (const secret of fresh) known.add(secret);
+    recordSecrets(fresh);
   }
 
   private releaseStalled() {

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { QueryTypes } from 'sequelize';
+import { runBatch } from '../src/run-batch.ts';
+import { createHarness, type TestHarness } from './support/context.ts';
+
+let harness: TestHarness;
+
+before(async () => {
+  harness = await createHarness({ PROCESSOR_CONCURRENCY: '8', DATABASE_POOL_MAX: '40', EMAIL_TIMEOUT_SECONDS: '30' });
+});
+
+after(async () => {
+  await harness.close();
+});
+
+describe('username contention', () => {
+  test('many processors on one base', async () => {
+    const count = 48;
+    await harness.context.database.sequelize.query(
+      `INSERT INTO waitlist_subscribers (email, name, first_name, created_at)
+       SELECT 'sam@example-' || n || '.com', 'Sam', 'Sam', timestamptz '2026-01-01 00:00:00+00' + n * interval '1 second'
+       FROM generate_series(1, $1) AS n`,
+      { bind: [count] },
+    );
+    // Every processor holds its new username until the slow SMTP server accepts the email, so 24 transactions
+    // want the next "sam" number at once.
+    harness.smtp.delayMs = 50;
+
+    const runs = await Promise.all(Array.from({ length: 3 }, () => runBatch(harness.context, { batchSize: count, trigger: 'test' })));
+
+    const failures = runs.flatMap((run) => run.outcomes).filter((outcome) => outcome.result === 'failed');
+    assert.deepEqual(failures, [], 'no subscriber failed for want of a username');
+    const rows = await harness.context.database.sequelize.query<{ username: string }>('SELECT username FROM users', { type: QueryTypes.SELECT });
+    assert.equal(rows.length, count);
+    assert.equal(new Set(rows.map((row) => row.username)).size, count);
+    assert.ok(rows.every((row) => /^sam[0-9]*$/.test(row.username)), 'every username is "sam" with a number');
+  });
+});
