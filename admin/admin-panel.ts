@@ -31,6 +31,12 @@ export function createAdminPanel(context: AppContext): AdminJS {
 
 /** Labels in the glossary's words; AdminJS falls back to the column names for the rest. */
 const translations = {
+  components: {
+    Login: {
+      welcomeHeader: 'Waitlist admin',
+      welcomeMessage: 'Operators of the waitlist sign in here with a staff account.',
+    },
+  },
   labels: {
     waitlist_subscribers: 'Waitlist subscribers',
     users: 'Users',

@@ -111,7 +111,7 @@ async function createAccountAndSendWelcome(context: AppContext, subscriber: Wait
   const { models } = context;
 
   const user = await createUserForSubscriber(context, subscriber, { passwordHash: null, passwordExpiresAt: null }, transaction);
-  const credential = await issueWelcomeCredential(context, user, transaction);
+  const credential = await issueWelcomeCredential(context, user, transaction, { userCreatedInTransaction: true });
 
   const email = await renderWelcomeEmail(context, { subscriber, user, credential });
   let accepted;

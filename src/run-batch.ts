@@ -54,7 +54,7 @@ export async function runBatch(context: AppContext, options: RunOptions): Promis
   });
   const logger = context.logger.child({ runId: run.id });
 
-  const tried = new Set<string>();
+  const failedIds = new Set<string>();
   const outcomes: ProcessOutcome[] = [];
   let claims = 0;
   let stoppedBy: string | undefined;
@@ -64,13 +64,14 @@ export async function runBatch(context: AppContext, options: RunOptions): Promis
   const worker = async () => {
     while (!shouldStop()) {
       claims++;
-      const outcome = await processNextSubscriber({ ...context, logger }, { ids: options.ids, excludeIds: tried });
+      const outcome = await processNextSubscriber({ ...context, logger }, { ids: options.ids, excludeIds: failedIds });
       if (!outcome) {
         claims--;
         return;
       }
 
-      tried.add(outcome.subscriberId);
+      // Only a failed subscriber can be claimed again in this run; the others are processed now.
+      if (outcome.result === 'failed') failedIds.add(outcome.subscriberId);
       outcomes.push(outcome);
       if (outcome.result === 'failed' && outcome.serverWide) stoppedBy = outcome.code;
     }

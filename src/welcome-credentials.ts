@@ -10,6 +10,14 @@ export type WelcomeCredential =
   | { kind: 'password'; password: string; expiresAt: Date }
   | { kind: 'link'; url: string; expiresAt: Date };
 
+export interface IssueOptions {
+  /**
+   * Set when `user` was inserted in `transaction`: no other transaction can see it yet, so it has no link or
+   * session to void, and the three statements that void them (one a scan of http_sessions) are skipped.
+   */
+  userCreatedInTransaction?: boolean;
+}
+
 /**
  * Gives `user` a fresh welcome credential of the kind WELCOME_CREDENTIAL sets, after voiding the previous ones:
  * - `password`: a temporary password, stored as its argon2id hash with `must_change_password` and an expiry
@@ -18,9 +26,14 @@ export type WelcomeCredential =
  * Returns the plaintext for the email and nothing else keeps it. Call it inside the transaction that commits
  * only once the SMTP server accepted the email: if sending fails, the rollback keeps the previous credential.
  */
-export async function issueWelcomeCredential(context: AppContext, user: User, transaction: Transaction): Promise<WelcomeCredential> {
+export async function issueWelcomeCredential(
+  context: AppContext,
+  user: User,
+  transaction: Transaction,
+  options: IssueOptions = {},
+): Promise<WelcomeCredential> {
   const { config } = context;
-  await invalidatePreviousCredentials(context, user, transaction);
+  if (!options.userCreatedInTransaction) await invalidatePreviousCredentials(context, user, transaction);
 
   if (config.auth.welcomeCredential === 'link') {
     const expiresAt = new Date(context.now().getTime() + config.auth.welcomeLinkTtlHours * 3600 * 1000);
@@ -34,7 +47,7 @@ export async function issueWelcomeCredential(context: AppContext, user: User, tr
     { password_hash: await hashPassword(password, config.passwords.argon2), must_change_password: true, password_expires_at: expiresAt },
     { where: { id: user.id }, transaction },
   );
-  await endSessionsOfUser(context, user.id, { transaction });
+  if (!options.userCreatedInTransaction) await endSessionsOfUser(context, user.id, { transaction });
 
   return { kind: 'password', password, expiresAt };
 }

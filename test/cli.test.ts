@@ -140,7 +140,7 @@ describe('waitlist command line', () => {
   test('process keeps the interval and stops on SIGTERM', async () => {
     const { child, done } = start(['process', '--interval', '2', '--batch-size', '1']);
 
-    await waitFor(async () => (await count('SELECT count(*) FROM processor_runs WHERE trigger = $$command$$ AND finished_at IS NOT NULL')) >= 4, 20_000, 'four scheduled runs');
+    await waitFor(async () => (await count('SELECT count(*) FROM processor_runs WHERE trigger = $$command$$ AND finished_at IS NOT NULL')) >= 4, 60_000, 'four scheduled runs');
     child.kill('SIGTERM');
     const result = await done;
 

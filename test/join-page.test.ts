@@ -92,7 +92,7 @@ async function subscriber(email: string) {
 describe('hosted join page in Chromium', () => {
   test('shows errors then joins', async () => {
     const { page, problems } = await openPage(`${appUrl}/join`);
-    assert.equal(await page.title(), 'Join the Acme Beta waitlist');
+    assert.equal(await page.title(), 'Join the waitlist for Acme Beta');
 
     await page.getByLabel('Email address').fill('ada@@example');
     await page.getByLabel('Name (optional)').fill('Ada Lovelace');
@@ -101,7 +101,7 @@ describe('hosted join page in Chromium', () => {
     await page.getByRole('button', { name: 'Join the waitlist' }).click();
 
     await page.waitForURL(`${appUrl}/api/waitlist`);
-    assert.equal(await page.title(), 'Error: Join the Acme Beta waitlist');
+    assert.equal(await page.title(), 'Error: Join the waitlist for Acme Beta');
     const summary = page.getByRole('alert');
     assert.match(await summary.innerText(), /Please fix these problems/);
     assert.equal(await summary.getByRole('link').count(), 2);

@@ -46,7 +46,8 @@ test('send rate spaces messages', async () => {
     assert.equal(arrivals.length, 5);
     // The first message also waits for the connection, so measure the three gaps after the second.
     const span = arrivals[4] - arrivals[1];
-    assert.ok(span >= 270, `messages 2 to 5 at 10 per second span about 300 ms, got ${span} ms`);
+    // Unpaced, they arrive within a few tens of milliseconds; the bound leaves room for a loaded machine.
+    assert.ok(span >= 200, `messages 2 to 5 at 10 per second span about 300 ms, got ${span} ms`);
   } finally {
     await harness.close();
   }

@@ -258,7 +258,7 @@ describe('POST /api/waitlist from forms', () => {
 
     assert.equal(response.status, 400);
     assert.match(response.headers['content-type'], /text\/html/);
-    assert.match(response.text, /<title>Error: Join the Acme Beta waitlist<\/title>/);
+    assert.match(response.text, /<title>Error: Join the waitlist for Acme Beta<\/title>/);
     assert.match(response.text, /aria-invalid="true" aria-describedby="email-error"/);
     assert.match(response.text, /value="ada@@example.com"/);
     assert.match(response.text, /value="&lt;b&gt;Ada&lt;\/b&gt;"/, 'the typed name comes back, escaped');

@@ -56,14 +56,27 @@ export async function useEmbeddedPostgres(dataDir: string, logger: Logger): Prom
   const password = readFileSync(passwordFile, 'utf8').trim();
   const serverUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   await ensureDatabase(serverUrl);
+  const presence = await announcePresence(`${serverUrl}/${DATABASE_NAME}`);
 
   return {
     url: `${serverUrl}/${DATABASE_NAME}`,
     release: async ({ force = false } = {}) => {
+      await presence.end().catch(() => undefined);
       if (!force && (await otherClients(serverUrl)) > 0) return;
       await stopServer(dataDir, binaries, owner, logger);
     },
   };
+}
+
+/**
+ * Opens the connection that marks this process as a user of the server until release(). The pool's own
+ * connections close when idle, so they cannot tell another process that this one still needs the server.
+ */
+async function announcePresence(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: APPLICATION_NAME });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }
 
 async function loadBinaries(): Promise<Binaries> {

@@ -81,7 +81,7 @@ describe('worker crashes', () => {
         await sleep(random() * 800);
       } else {
         await worker.waitForLog('the start', isStartLine);
-        await waitFor('a transaction of the new worker', async () => (await openWorkerTransactions()) > 0, { timeoutMs: 20_000 });
+        await waitFor('a transaction of the new worker', async () => (await openWorkerTransactions()) > 0, { timeoutMs: 60_000 });
         await sleep(random() * 500);
       }
 

@@ -126,7 +126,7 @@ describe('database faults', () => {
     assert.ok(worker.isRunning, 'the worker kept running');
     await database.start();
 
-    await waitFor('ready again', async () => (await fetch(readyz)).status === 200, { timeoutMs: 20_000 });
+    await waitFor('ready again', async () => (await fetch(readyz)).status === 200, { timeoutMs: 60_000 });
     await waitFor('the whole backlog', async () => (await own.context.models.WaitlistSubscriber.count({ where: { is_processed: true } })) === backlog, { timeoutMs: 60_000 });
 
     for (const child of [web, worker]) child.kill('SIGTERM');

@@ -111,7 +111,7 @@ export class WaitlistProcess {
   }
 
   /** Waits for a log line that `match` accepts and returns it; fails early when the process exits first. */
-  waitForLog(description: string, match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  waitForLog(description: string, match: (line: Record<string, unknown>) => boolean, timeoutMs = 90_000): Promise<Record<string, unknown>> {
     return waitFor(
       `${description} in the log of pid ${this.pid}`,
       () => {
