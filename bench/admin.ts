@@ -61,10 +61,8 @@ async function main(options: Options): Promise<number> {
     const loadSeconds = round((performance.now() - startedLoading) / 1000);
     const credentials = await addStaffAccount(database.url);
 
-    // Development mode serves the panel's API without the pre-built components bundle that production requires;
-    // the API handlers and queries are the same in both.
     progress(options, 'Starting the service (waitlist serve, processor off)');
-    server = await startService(database.url, { NODE_ENV: 'development', LOG_LEVEL: 'warn' });
+    server = await startService(database.url);
     const cookie = await signIn(server.url, credentials);
 
     const timings: Record<string, { p50_ms: number; p95_ms: number; max_ms: number }> = {};

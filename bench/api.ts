@@ -54,7 +54,7 @@ async function main(options: Options): Promise<number> {
     await migrateBenchDatabase(database.url);
     await addExistingAddresses(database.url);
 
-    progress(options, 'Starting the service (waitlist serve, NODE_ENV=production, processor off) and the baseline (Express and pg, insert only)');
+    progress(options, 'Starting the service (waitlist serve, processor off) and the baseline (Express and pg, insert only)');
     const service = await startService(database.url, { SIGNUP_RATE_LIMIT_PER_MINUTE: '0' });
     servers.push(service);
     await expectSignupApi(service.url);

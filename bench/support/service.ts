@@ -14,14 +14,16 @@ const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const READY_TIMEOUT_MS = 90_000;
 
 /**
- * Starts `waitlist serve` with production settings on 127.0.0.1 against `databaseUrl`: the real app, its
- * middleware and its logging, with the scheduled processor off so that only HTTP work is measured.
- * It runs the TypeScript sources through tsx, which changes start-up, not the handling of a request.
+ * Starts `waitlist serve` on 127.0.0.1 against `databaseUrl`: the real app and its middleware, with the scheduled
+ * processor off so that only HTTP work is measured, and logging at warn. It runs in development mode, because
+ * production refuses to start without the admin panel's components bundle that `npm run build` writes. The
+ * TypeScript sources run through tsx, which changes start-up, not the handling of a request.
  */
 export async function startService(databaseUrl: string, environment: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort();
   return startServer(['--import', 'tsx', CLI, 'serve'], port, {
-    NODE_ENV: 'production',
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
     DATABASE_URL: databaseUrl,
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -35,16 +37,19 @@ export async function startService(databaseUrl: string, environment: Record<stri
 
 /** Starts a Node script given by `args` with PORT set, and resolves once GET /healthz returns 200. */
 export async function startServer(args: string[], port: number, environment: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...environment, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let errors = '';
-  child.stderr!.on('data', (chunk) => (errors = (errors + chunk).slice(-4000)));
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...environment, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The service logs to standard output, so both streams are kept for the message when it fails to start.
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk).slice(-4000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
 
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHealth(url, child);
   } catch (error) {
     child.kill('SIGTERM');
-    throw new Error(`${(error as Error).message}\n${errors}`);
+    throw new Error(`${(error as Error).message}\n${output}`);
   }
 
   return { url, stop: () => stopChild(child) };
