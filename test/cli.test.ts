@@ -148,8 +148,12 @@ describe('waitlist command line', () => {
     assert.match(result.stdout, /Totals: 2 processed/);
     const { rows } = await client.query<{ started_at: Date }>('SELECT started_at FROM processor_runs ORDER BY id DESC LIMIT 3');
     const starts = rows.map((row) => row.started_at.getTime()).reverse();
-    const gaps = starts.slice(1).map((time, index) => time - starts[index]);
-    for (const gap of gaps) assert.ok(Math.abs(gap - 2000) < 600, `runs start 2 s apart, got ${gap} ms`);
+    // Starts follow the schedule, so one late start shortens the next gap; their average stays at the interval.
+    const average = (starts[starts.length - 1] - starts[0]) / (starts.length - 1);
+    assert.ok(Math.abs(average - 2000) < 450, `runs start 2 s apart on average, got ${average} ms`);
+    for (const [index, time] of starts.slice(1).entries()) {
+      assert.ok(time - starts[index] < 3500, `no gap is rounded up to a longer period, got ${time - starts[index]} ms`);
+    }
     assert.equal(await count('SELECT count(*) FROM waitlist_subscribers WHERE NOT is_processed'), 0);
   });
 
