@@ -48,12 +48,19 @@ export function auditAfter(context: AppContext): After<ActionResponse> {
 }
 
 function entryOf(actionContext: ActionContext, result: ActionResponse): AuditInput {
-  const recordIds = actionContext.records?.map((record) => String(record.id())) ?? (actionContext.record ? [String(actionContext.record.id())] : result.record?.id ? [String(result.record.id)] : []);
   return {
     staff: actionContext.currentAdmin as StaffAdmin | undefined,
     action: actionContext.action.name,
     resource: actionContext.resource.id(),
-    recordIds,
+    recordIds: auditedRecordIds(actionContext, result),
     details: result.notice?.message,
   };
+}
+
+/** Returns the ids an action touched: the bulk selection, the one record, or the record the action created. */
+function auditedRecordIds(actionContext: ActionContext, result: ActionResponse): string[] {
+  if (actionContext.records) return actionContext.records.map((record) => String(record.id()));
+  if (actionContext.record) return [String(actionContext.record.id())];
+  if (result.record?.id) return [String(result.record.id)];
+  return [];
 }

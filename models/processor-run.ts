@@ -1,6 +1,6 @@
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 
-/** One run of the batch processor, whoever started it, with its counts once it finished. */
+/** One run of the batch processor, from any trigger, with its counts once it finished. */
 export class ProcessorRun extends Model<InferAttributes<ProcessorRun>, InferCreationAttributes<ProcessorRun>> {
   declare id: CreationOptional<string>;
   /** Trigger of the run: `schedule`, `command` or `admin`. */

@@ -5,7 +5,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
   declare id: CreationOptional<string>;
   declare username: string;
   declare email: string;
-  /** Argon2id hash. Left out of every query unless the `withPassword` scope asks for it. */
+  /** Argon2id hash. Left out of every query unless the `withPassword` scope requests it. */
   declare password_hash: string | null;
   declare first_name: CreationOptional<string>;
   declare last_name: string | null;

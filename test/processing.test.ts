@@ -248,7 +248,8 @@ describe('concurrent processors', () => {
     const [first, second] = await Promise.all([run(count), run(count)]);
 
     assert.equal(first.processed + second.processed, count);
-    assert.ok(first.processed > 0 && second.processed > 0, 'both processors took part');
+    assert.ok(first.processed > 0, 'the first processor took part');
+    assert.ok(second.processed > 0, 'the second processor took part');
     assert.equal(await harness.context.models.User.count(), count);
     assert.equal(harness.smtp.received.length, count);
     const recipients = new Set(harness.smtp.received.flatMap((email) => email.envelopeTo));

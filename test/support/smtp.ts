@@ -31,7 +31,7 @@ export class TestSmtpServer {
   recipientReply: (address: string) => Reply | undefined = () => undefined;
   /** Reply after DATA for a message to these envelope recipients, or undefined to accept the message. */
   dataReply: (envelopeTo: string[]) => Reply | undefined = () => undefined;
-  /** Milliseconds to wait before answering DATA. */
+  /** Milliseconds to wait before replying to DATA. */
   delayMs = 0;
   /** Called with the envelope recipients once a whole message is in, after `delayMs` and before the reply. */
   beforeReply: (envelopeTo: string[]) => Promise<void> | void = () => undefined;
