@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import { loadConfig, type Config } from '../src/config.ts';
-import { closeContext, createContext, type AppContext } from '../src/context.ts';
+import { closeContext, createContext } from '../src/context.ts';
 import { createLogger } from '../src/logger.ts';
 import type { Mailer } from '../src/mail/mailer.ts';
 import { generateTemporaryPassword, hashPassword } from '../src/passwords.ts';
@@ -92,7 +92,7 @@ async function measureProcessing(config: Config): Promise<PhaseResult> {
   const effective: Config = naive ? { ...config, processor: { ...config.processor, concurrency: 1 } } : config;
   const logger = createLogger({ ...config, production: true }, discard());
   const context = await createContext(effective, { logger, mailer: naive ? connectionPerMessageMailer(config) : undefined });
-  const claimToCommitMs = timeClaimToCommit(context);
+  const claimToCommitMs: number[] = [];
 
   let done = 0;
   let failed = 0;
@@ -102,6 +102,7 @@ async function measureProcessing(config: Config): Promise<PhaseResult> {
     for (;;) {
       const summary = await runBatch(context, { batchSize: job.batchSize, trigger: 'benchmark' });
       done += summary.processed + summary.existing;
+      claimToCommitMs.push(...summary.outcomes.map((outcome) => outcome.lockedMs));
       failed += summary.failed;
       if (summary.outcomes.length === 0) break;
     }
@@ -110,21 +111,6 @@ async function measureProcessing(config: Config): Promise<PhaseResult> {
   }
 
   return { phase: job.phase, done, failed, durationMs: performance.now() - startedAt, cpuMs: cpuMsSince(cpuAtStart), claimToCommitMs, concurrency: effective.processor.concurrency, threadPoolSize: threadPoolSize() };
-}
-
-/** Records, for each claimed subscriber, the time from the claim query's return to its transaction's commit. */
-function timeClaimToCommit(context: AppContext): number[] {
-  const durations: number[] = [];
-
-  context.models.WaitlistSubscriber.addHook('afterFind', (found, options) => {
-    const { lock, transaction } = options as { lock?: unknown; transaction?: { afterCommit(callback: () => void): void } };
-    if (!lock || !transaction || !found) return;
-
-    const claimedAt = performance.now();
-    transaction.afterCommit(() => durations.push(performance.now() - claimedAt));
-  });
-
-  return durations;
 }
 
 /** The naive way's mailer: a new SMTP connection for every message, closed after it. */

@@ -1,20 +1,27 @@
 import type { Transaction } from 'sequelize';
-import { claimSubscriber, type ClaimFilter } from './claim-subscriber.ts';
+import { claimSubscriber, type ClaimedSubscriber, type ClaimFilter } from './claim-subscriber.ts';
 import type { AppContext } from './context.ts';
-import { createUserForSubscriber, findUserByEmail } from './create-account.ts';
+import { createUserForSubscriber, startAccountSavepoint, type CreatedUser } from './create-account.ts';
+import { TransactionSql } from './database/transaction-sql.ts';
 import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
 import { renderWelcomeEmail } from './mail/welcome-email.ts';
 import { timeWelcomeEmail } from './metrics.ts';
+import { markLinked, recordAttemptFailed, recordWelcomeAccepted } from './processing-records.ts';
 import { decideRetry } from './retry-policy.ts';
-import { issueWelcomeCredential } from './welcome-credentials.ts';
-import type { User, WaitlistSubscriber } from '../models/index.ts';
+import { issueSetPasswordLink, newTemporaryPassword, type TemporaryPassword } from './welcome-credentials.ts';
 
-/** Result of processing one subscriber. */
-export type ProcessOutcome =
+/** Result of processing one claimed subscriber, before its transaction commits. */
+type ClaimOutcome =
   | { result: 'created'; subscriberId: string; userId: string; username: string }
   | { result: 'linked'; subscriberId: string; userId: string }
   | { result: 'failed'; subscriberId: string; code: string; message: string; gaveUp: boolean; serverWide: boolean };
+
+/** Result of processing one subscriber. */
+export type ProcessOutcome = ClaimOutcome & {
+  /** Milliseconds from the claim to the commit: how long the subscriber's row stayed locked. */
+  lockedMs: number;
+};
 
 /** A failure while creating the account or its email, carried to the place that records it. */
 class ProcessingFailure extends Error {
@@ -38,16 +45,19 @@ export async function processNextSubscriber(context: AppContext, filter: ClaimFi
   const startedAt = performance.now();
   const transaction = await context.database.sequelize.transaction();
   const attempt: Attempt = { emailAccepted: false };
-  let outcome: ProcessOutcome;
+  let claimedAt = 0;
+  let claimOutcome: ClaimOutcome;
 
   try {
-    const subscriber = await claimSubscriber(context, transaction, filter);
+    const sql = new TransactionSql(transaction);
+    const subscriber = await claimSubscriber(context, sql, filter);
     if (!subscriber) {
       await transaction.rollback();
       return undefined;
     }
+    claimedAt = performance.now();
     attempt.subscriberId = subscriber.id;
-    outcome = await processClaimed(context, subscriber, transaction, attempt);
+    claimOutcome = await processClaimed(context, sql, subscriber, transaction, attempt);
   } catch (error) {
     await transaction.rollback().catch(() => undefined);
     if (attempt.emailAccepted) logAcceptedNotRecorded(context, attempt, error);
@@ -61,6 +71,7 @@ export async function processNextSubscriber(context: AppContext, filter: ClaimFi
     throw error;
   }
 
+  const outcome: ProcessOutcome = { ...claimOutcome, lockedMs: Math.round(performance.now() - claimedAt) };
   if (attempt.emailAccepted && outcome.result === 'failed') logAcceptedNotRecorded(context, attempt, new Error(outcome.message));
   logOutcome(context, outcome);
   context.metrics?.recordOutcome(outcome, (performance.now() - startedAt) / 1000);
@@ -81,37 +92,52 @@ function logAcceptedNotRecorded(context: AppContext, attempt: Attempt, error: un
   );
 }
 
-async function processClaimed(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction, attempt: Attempt): Promise<ProcessOutcome> {
-  const existing = await findUserByEmail(context, subscriber.email, transaction);
-  if (existing) {
-    await markProcessed(context, subscriber, existing, transaction);
-    return { result: 'linked', subscriberId: subscriber.id, userId: existing.id };
+// Returning to it undoes the new user, its credential and the delivery record, and keeps the claim's row lock.
+const ACCOUNT_SAVEPOINT = 'welcome_account';
+
+async function processClaimed(
+  context: AppContext,
+  sql: TransactionSql,
+  subscriber: ClaimedSubscriber,
+  transaction: Transaction,
+  attempt: Attempt,
+): Promise<ClaimOutcome> {
+  if (subscriber.existing_user_id) {
+    await markLinked(sql, subscriber.id, subscriber.existing_user_id, context.now());
+    return { result: 'linked', subscriberId: subscriber.id, userId: subscriber.existing_user_id };
   }
 
-  // Everything from here to the accepted email is undone together if any step fails.
-  const savepoint = await context.database.sequelize.transaction({ transaction });
+  // Hashing takes no lock and needs no database, so it comes before the savepoint.
+  const password = context.config.auth.welcomeCredential === 'password' ? await newTemporaryPassword(context) : undefined;
+
+  await startAccountSavepoint(sql, ACCOUNT_SAVEPOINT);
   try {
-    const user = await createAccountAndSendWelcome(context, subscriber, savepoint, attempt);
-    await savepoint.commit();
+    const user = await createAccountAndSendWelcome(context, sql, subscriber, password, transaction, attempt);
     return { result: 'created', subscriberId: subscriber.id, userId: user.id, username: user.username };
   } catch (error) {
-    // When even the rollback fails (a lost connection), the whole transaction is gone: report the first error.
-    const rolledBack = await savepoint.rollback().then(
+    // When even this fails (a lost connection), the whole transaction is gone: report the first error.
+    const rolledBack = await sql.script(`ROLLBACK TO SAVEPOINT ${ACCOUNT_SAVEPOINT}`).then(
       () => true,
       () => false,
     );
     if (!rolledBack) throw error;
 
     const failure = error instanceof ProcessingFailure ? error.failure : unexpectedFailure(error);
-    return recordFailure(context, subscriber, failure, transaction);
+    return recordFailure(context, sql, subscriber, failure);
   }
 }
 
-async function createAccountAndSendWelcome(context: AppContext, subscriber: WaitlistSubscriber, transaction: Transaction, attempt: Attempt): Promise<User> {
-  const { models } = context;
-
-  const user = await createUserForSubscriber(context, subscriber, { passwordHash: null, passwordExpiresAt: null }, transaction);
-  const credential = await issueWelcomeCredential(context, user, transaction, { userCreatedInTransaction: true });
+async function createAccountAndSendWelcome(
+  context: AppContext,
+  sql: TransactionSql,
+  subscriber: ClaimedSubscriber,
+  password: TemporaryPassword | undefined,
+  transaction: Transaction,
+  attempt: Attempt,
+): Promise<CreatedUser> {
+  const account = { passwordHash: password?.hash ?? null, passwordExpiresAt: password?.credential.expiresAt ?? null };
+  const user = await createUserForSubscriber(context, sql, ACCOUNT_SAVEPOINT, subscriber, account);
+  const credential = password?.credential ?? (await issueSetPasswordLink(context, user.id, transaction));
 
   const email = await renderWelcomeEmail(context, { subscriber, user, credential });
   let accepted;
@@ -122,77 +148,28 @@ async function createAccountAndSendWelcome(context: AppContext, subscriber: Wait
   }
   attempt.emailAccepted = true;
 
-  await models.EmailDelivery.create(
-    {
-      recipient: subscriber.email,
-      kind: 'welcome',
-      subscriber_id: subscriber.id,
-      user_id: user.id,
-      status: 'accepted',
-      message_id: accepted.messageId,
-      smtp_response: accepted.response,
-      error_code: null,
-      error_message: null,
-    },
-    { transaction },
-  );
-  await markProcessed(context, subscriber, user, transaction);
-
+  const welcome = { subscriberId: subscriber.id, userId: user.id, recipient: subscriber.email, messageId: accepted.messageId, smtpResponse: accepted.response };
+  await recordWelcomeAccepted(sql, welcome, context.now());
   return user;
 }
 
-async function markProcessed(context: AppContext, subscriber: WaitlistSubscriber, user: User, transaction: Transaction) {
-  await subscriber.update(
-    {
-      is_processed: true,
-      processed_at: context.now(),
-      user_id: user.id,
-      last_error_code: null,
-      last_error_message: null,
-      next_attempt_at: null,
-      gave_up_at: null,
-    },
-    { transaction },
-  );
-}
-
-/** Writes the failure on the subscriber and in the deliveries, while the claim's row lock is still held. */
-async function recordFailure(
-  context: AppContext,
-  subscriber: WaitlistSubscriber,
-  failure: SendFailure,
-  transaction: Transaction,
-): Promise<ProcessOutcome> {
+/** Records the failure while the claim's row lock is still held, with when to try again or that processing gave up. */
+async function recordFailure(context: AppContext, sql: TransactionSql, subscriber: ClaimedSubscriber, failure: SendFailure): Promise<ClaimOutcome> {
   const attempts = subscriber.attempts + 1;
-  const decision = decideRetry(failure, attempts, context.config.processor, context.now());
+  const now = context.now();
+  const decision = decideRetry(failure, attempts, context.config.processor, now);
 
-  await subscriber.update(
-    {
-      attempts,
-      last_error_code: failure.code,
-      last_error_message: failure.message,
-      next_attempt_at: decision.giveUp ? null : decision.nextAttemptAt,
-      gave_up_at: decision.giveUp ? context.now() : null,
-    },
-    { transaction },
-  );
-
-  if (failure.code !== 'internal_error') {
-    await context.models.EmailDelivery.create(
-      {
-        recipient: subscriber.email,
-        kind: 'welcome',
-        subscriber_id: subscriber.id,
-        user_id: null,
-        status: 'failed',
-        message_id: null,
-        smtp_response: failure.responseCode ? String(failure.responseCode) : null,
-        error_code: failure.code,
-        error_message: failure.message,
-      },
-      { transaction },
-    );
-  }
+  await recordAttemptFailed(sql, {
+    subscriberId: subscriber.id,
+    recipient: subscriber.email,
+    attempts,
+    code: failure.code,
+    message: failure.message,
+    smtpResponse: failure.responseCode ? String(failure.responseCode) : null,
+    nextAttemptAt: decision.giveUp ? null : decision.nextAttemptAt,
+    gaveUpAt: decision.giveUp ? now : null,
+    isDelivery: failure.code !== INTERNAL_ERROR,
+  });
 
   return {
     result: 'failed',
@@ -204,22 +181,25 @@ async function recordFailure(
   };
 }
 
+/** Code of a failure in the service itself rather than in sending. */
+const INTERNAL_ERROR = 'internal_error';
+
 function unexpectedFailure(thrown: unknown): SendFailure {
   const error = toError(thrown);
-  return { code: 'internal_error', message: error.message.slice(0, 1000), temporary: true, serverWide: false };
+  return { code: INTERNAL_ERROR, message: error.message.slice(0, 1000), temporary: true, serverWide: false };
 }
 
 function logOutcome(context: AppContext, outcome: ProcessOutcome) {
   const { logger } = context;
 
   if (outcome.result === 'created') {
-    logger.info({ subscriberId: outcome.subscriberId, userId: outcome.userId, outcome: 'created' }, 'account created and welcome email accepted');
+    logger.info({ subscriberId: outcome.subscriberId, userId: outcome.userId, outcome: 'created', lockedMs: outcome.lockedMs }, 'account created and welcome email accepted');
   } else if (outcome.result === 'linked') {
-    logger.info({ subscriberId: outcome.subscriberId, userId: outcome.userId, outcome: 'linked' }, 'existing account found and linked; no email sent');
+    logger.info({ subscriberId: outcome.subscriberId, userId: outcome.userId, outcome: 'linked', lockedMs: outcome.lockedMs }, 'existing account found and linked; no email sent');
   } else {
     const level = outcome.gaveUp ? 'error' : 'warn';
     logger[level](
-      { subscriberId: outcome.subscriberId, code: outcome.code, gaveUp: outcome.gaveUp, outcome: 'failed' },
+      { subscriberId: outcome.subscriberId, code: outcome.code, gaveUp: outcome.gaveUp, outcome: 'failed', lockedMs: outcome.lockedMs },
       outcome.gaveUp ? 'processing failed; gave up, an operator must retry' : 'processing failed; will retry later',
     );
   }

@@ -10,46 +10,50 @@ export type WelcomeCredential =
   | { kind: 'password'; password: string; expiresAt: Date }
   | { kind: 'link'; url: string; expiresAt: Date };
 
-export interface IssueOptions {
-  /**
-   * Set when `user` was inserted in `transaction`: no other transaction can see it yet, so it has no link or
-   * session to void, and the three statements that void them (one a scan of http_sessions) are skipped.
-   */
-  userCreatedInTransaction?: boolean;
+/** A new temporary password for a welcome email, with the argon2id hash to store in its place. */
+export interface TemporaryPassword {
+  credential: Extract<WelcomeCredential, { kind: 'password' }>;
+  hash: string;
 }
 
 /**
  * Gives `user` a fresh welcome credential of the kind WELCOME_CREDENTIAL sets, after voiding the previous ones:
- * - `password`: a temporary password, stored as its argon2id hash with `must_change_password` and an expiry
- *   of TEMP_PASSWORD_TTL_HOURS; the user's sessions end, since the password they signed in with is gone;
- * - `link`: a set-password token valid for WELCOME_LINK_TTL_HOURS, stored as its SHA-256 hash.
+ * - `password`: a temporary password (see `newTemporaryPassword`), stored with `must_change_password`; the user's
+ *   sessions end, since the password they signed in with is gone;
+ * - `link`: a set-password link (see `issueSetPasswordLink`).
  * Returns the plaintext for the email and nothing else keeps it. Call it inside the transaction that commits
  * only once the SMTP server accepted the email: if sending fails, the rollback keeps the previous credential.
  */
-export async function issueWelcomeCredential(
-  context: AppContext,
-  user: User,
-  transaction: Transaction,
-  options: IssueOptions = {},
-): Promise<WelcomeCredential> {
-  const { config } = context;
-  if (!options.userCreatedInTransaction) await invalidatePreviousCredentials(context, user, transaction);
+export async function issueWelcomeCredential(context: AppContext, user: User, transaction: Transaction): Promise<WelcomeCredential> {
+  await invalidatePreviousCredentials(context, user, transaction);
+  if (context.config.auth.welcomeCredential === 'link') return issueSetPasswordLink(context, user.id, transaction);
 
-  if (config.auth.welcomeCredential === 'link') {
-    const expiresAt = new Date(context.now().getTime() + config.auth.welcomeLinkTtlHours * 3600 * 1000);
-    const token = await createPasswordToken(context, user.id, 'set_password', expiresAt, transaction);
-    return { kind: 'link', url: `${config.email.frontendUrl}/auth/set-password?token=${token}`, expiresAt };
-  }
-
-  const password = generateTemporaryPassword(config.passwords.length);
-  const expiresAt = new Date(context.now().getTime() + config.passwords.ttlHours * 3600 * 1000);
+  const { credential, hash } = await newTemporaryPassword(context);
   await context.models.User.update(
-    { password_hash: await hashPassword(password, config.passwords.argon2), must_change_password: true, password_expires_at: expiresAt },
+    { password_hash: hash, must_change_password: true, password_expires_at: credential.expiresAt },
     { where: { id: user.id }, transaction },
   );
-  if (!options.userCreatedInTransaction) await endSessionsOfUser(context, user.id, { transaction });
+  await endSessionsOfUser(context, user.id, { transaction });
 
-  return { kind: 'password', password, expiresAt };
+  return credential;
+}
+
+/** Generates a temporary password that expires after TEMP_PASSWORD_TTL_HOURS, and hashes it with argon2id. */
+export async function newTemporaryPassword(context: AppContext): Promise<TemporaryPassword> {
+  const { passwords } = context.config;
+  const password = generateTemporaryPassword(passwords.length);
+  const expiresAt = new Date(context.now().getTime() + passwords.ttlHours * 3600 * 1000);
+
+  return { credential: { kind: 'password', password, expiresAt }, hash: await hashPassword(password, passwords.argon2) };
+}
+
+/** Creates a set-password link valid for WELCOME_LINK_TTL_HOURS; the token is stored as its SHA-256 hash. */
+export async function issueSetPasswordLink(context: AppContext, userId: string, transaction: Transaction): Promise<WelcomeCredential> {
+  const { config } = context;
+  const expiresAt = new Date(context.now().getTime() + config.auth.welcomeLinkTtlHours * 3600 * 1000);
+  const token = await createPasswordToken(context, userId, 'set_password', expiresAt, transaction);
+
+  return { kind: 'link', url: `${config.email.frontendUrl}/auth/set-password?token=${token}`, expiresAt };
 }
 
 /**

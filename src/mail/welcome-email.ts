@@ -3,11 +3,19 @@ import { displayName } from '../names.ts';
 import { SOURCE_LABELS, type SubscriberSource } from '../sources.ts';
 import type { WelcomeCredential } from '../welcome-credentials.ts';
 import type { OutgoingEmail } from './mailer.ts';
-import type { User, WaitlistSubscriber } from '../../models/index.ts';
+
+/** The subscriber's fields that the welcome email shows. */
+export interface WelcomeRecipient {
+  email: string;
+  name?: string | null;
+  first_name?: string | null;
+  last_name?: string | null;
+  source: string;
+}
 
 export interface WelcomeEmailInput {
-  subscriber: WaitlistSubscriber;
-  user: User;
+  subscriber: WelcomeRecipient;
+  user: { username: string };
   /** From `issueWelcomeCredential`: the plaintext password or link goes into the message and nowhere else. */
   credential: WelcomeCredential;
 }
