@@ -26,7 +26,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-COPY bin/waitlist.js ./bin/waitlist.js
+COPY bin/ ./bin/
 RUN mkdir /data && chown node:node /data
 
 USER node

@@ -1,5 +1,7 @@
 // npm run bench:processor: how fast the processor drains a backlog, against the hashing limit and the naive way.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { cleanUpOnInterrupt } from './support/interrupt.ts';
@@ -26,6 +28,9 @@ interface Options {
 const MINIMUM_HASH_COST = { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1' };
 
 const WORKER = fileURLToPath(new URL('./processor-worker.ts', import.meta.url));
+const PROCFILE = fileURLToPath(new URL('../Procfile', import.meta.url));
+
+const { sizeThreadPool } = createRequire(import.meta.url)('../bin/thread-pool.js') as { sizeThreadPool(environment: NodeJS.ProcessEnv): number };
 
 /** The worker process running now, stopped if the benchmark is interrupted. */
 let activeWorker: ChildProcess | undefined;
@@ -222,8 +227,11 @@ function workerEnvironment(options: Options, databaseUrl: string, smtpPort: numb
 }
 
 async function runWorker(job: WorkerJob): Promise<WorkerResult> {
-  const child = spawn(process.execPath, [await buildWorker(WORKER)], {
-    env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
+  // The worker runs as the Procfile's worker does: with its node options, and the thread pool bin/waitlist.js sets.
+  const environment: NodeJS.ProcessEnv = { ...process.env, BENCH_JOB: JSON.stringify(job) };
+  sizeThreadPool(environment);
+  const child = spawn(process.execPath, [...procfileNodeOptions('worker'), await buildWorker(WORKER)], {
+    env: environment,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 
@@ -235,6 +243,17 @@ async function runWorker(job: WorkerJob): Promise<WorkerResult> {
   if (code !== 0) throw new Error(`The ${job.phase} phase failed with exit code ${code}`);
 
   return JSON.parse(output.trim().split('\n').at(-1)!) as WorkerResult;
+}
+
+/** Returns the options between `node` and the script in the Procfile's line for `processType`. */
+function procfileNodeOptions(processType: string): string[] {
+  const line = readFileSync(PROCFILE, 'utf8')
+    .split('\n')
+    .find((candidate) => candidate.startsWith(`${processType}:`));
+  if (!line) throw new Error(`The Procfile has no "${processType}" line`);
+
+  const words = line.slice(processType.length + 1).trim().split(/\s+/);
+  return words.slice(1, words.findIndex((word) => word.startsWith('bin/')));
 }
 
 /** Stops the benchmark when a phase left subscribers behind or lost emails: its figures would mean nothing. */

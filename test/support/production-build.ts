@@ -14,7 +14,8 @@ export async function installProductionBuild(folder: string): Promise<string> {
   await build({ outDir: path.join(folder, 'dist'), quiet: true });
 
   mkdirSync(path.join(folder, 'bin'), { recursive: true });
-  copyFileSync(path.join(ROOT, 'bin', 'waitlist.js'), path.join(folder, 'bin', 'waitlist.js'));
+  // The launcher is CommonJS: it needs bin/package.json, which says so, and the thread pool module it loads.
+  for (const file of ['waitlist.js', 'thread-pool.js', 'package.json']) copyFileSync(path.join(ROOT, 'bin', file), path.join(folder, 'bin', file));
   copyFileSync(path.join(ROOT, 'package.json'), path.join(folder, 'package.json'));
   linkProductionPackages(path.join(folder, 'node_modules'));
 
