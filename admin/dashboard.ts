@@ -38,17 +38,48 @@ export async function loadDashboard(context: AppContext) {
   };
 }
 
+/** What the dashboard's four numbers count, as the conditions of one table each. */
+const COUNTED = {
+  pending: { table: 'waitlist_subscribers', where: 'NOT is_processed AND gave_up_at IS NULL' },
+  processed: { table: 'waitlist_subscribers', where: 'is_processed' },
+  needsAttention: { table: 'waitlist_subscribers', where: 'NOT is_processed AND gave_up_at IS NOT NULL' },
+  usersCreated: { table: 'email_deliveries', where: "kind = 'welcome' AND status = 'accepted'" },
+} as const;
+
+type CountName = keyof typeof COUNTED;
+
+/**
+ * Counts subscribers by state, exactly while the table has at most ADMIN_EXACT_COUNT_LIMIT rows. Above that an
+ * exact count reads every row, so the counts are PostgreSQL's estimates (`estimated` is then true), except
+ * needs attention: the operator acts on that one, and its partial index keeps it fast.
+ */
 async function countSubscribers(context: AppContext) {
-  const [row] = await context.database.sequelize.query<Record<string, string>>(
-    `SELECT
-       count(*) FILTER (WHERE NOT is_processed AND gave_up_at IS NULL) AS pending,
-       count(*) FILTER (WHERE is_processed) AS processed,
-       count(*) FILTER (WHERE NOT is_processed AND gave_up_at IS NOT NULL) AS needs_attention,
-       (SELECT count(*) FROM email_deliveries WHERE kind = 'welcome' AND status = 'accepted') AS users_created
-     FROM waitlist_subscribers`,
-    { type: QueryTypes.SELECT },
-  );
-  return { pending: Number(row.pending), processed: Number(row.processed), needsAttention: Number(row.needs_attention), usersCreated: Number(row.users_created) };
+  const total = await estimateRows(context, 'SELECT 1 FROM waitlist_subscribers');
+  const estimated = total > context.config.admin.exactCountLimit;
+
+  const count = (name: CountName) => (estimated && name !== 'needsAttention' ? estimateCount(context, name) : exactCount(context, name));
+  const [pending, processed, needsAttention, usersCreated] = await Promise.all([count('pending'), count('processed'), count('needsAttention'), count('usersCreated')]);
+
+  return { pending, processed, needsAttention, usersCreated, estimated };
+}
+
+async function exactCount(context: AppContext, name: CountName): Promise<number> {
+  const { table, where } = COUNTED[name];
+  const [row] = await context.database.sequelize.query<{ count: string }>(`SELECT count(*) AS count FROM ${table} WHERE ${where}`, { type: QueryTypes.SELECT });
+  return Number(row.count);
+}
+
+function estimateCount(context: AppContext, name: CountName): Promise<number> {
+  const { table, where } = COUNTED[name];
+  return estimateRows(context, `SELECT 1 FROM ${table} WHERE ${where}`);
+}
+
+/** Returns the planner's row estimate for `select`, from the table statistics that autovacuum keeps. */
+async function estimateRows(context: AppContext, select: string): Promise<number> {
+  const [row] = await context.database.sequelize.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(`EXPLAIN (FORMAT JSON) ${select}`, {
+    type: QueryTypes.SELECT,
+  });
+  return Math.round(row['QUERY PLAN'][0].Plan['Plan Rows']);
 }
 
 /** Counts rows of `rowsSql` (columns `at` and `source`) per UTC day and source. */

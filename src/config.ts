@@ -155,6 +155,7 @@ const environmentSchema = z.object({
   SESSION_TTL_HOURS: integer(12, 1, 24 * 90),
   TRUST_PROXY: optionalText,
   ADMIN_SIGN_IN_MAX_FAILURES: integer(5, 1, 1000),
+  ADMIN_EXACT_COUNT_LIMIT: integer(100_000, 0, 1_000_000_000),
 
   SIGNUP_ALLOWED_ORIGINS: optionalText.transform((value, context) => parseOrigins(value, context)),
   SIGNUP_THANK_YOU_URL: optionalText.refine((value) => value === undefined || value.startsWith('/') || URL.canParse(value), {
@@ -297,6 +298,8 @@ function buildConfig(env: Environment) {
     },
     admin: {
       signInMaxFailures: env.ADMIN_SIGN_IN_MAX_FAILURES,
+      /** Subscribers (PostgreSQL's estimate) up to which the dashboard counts exactly; above it, it shows estimates. */
+      exactCountLimit: env.ADMIN_EXACT_COUNT_LIMIT,
     },
     signup: {
       /** Origins whose scripts may call the signup API (CORS); plain form posts work from any site. */

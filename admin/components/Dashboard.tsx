@@ -10,7 +10,7 @@ interface DayCount {
 }
 
 interface DashboardData {
-  counts: { pending: number; processed: number; needsAttention: number; usersCreated: number };
+  counts: { pending: number; processed: number; needsAttention: number; usersCreated: number; estimated: boolean };
   signupsByDay: DayCount[];
   accountsByDay: DayCount[];
   days: string[];
@@ -24,10 +24,13 @@ const api = new ApiClient();
 
 const formatTime = (value: string | null) => (value ? new Date(value).toLocaleString() : 'never');
 
-const StatCard = ({ label, value, testId }: { label: string; value: number; testId: string }) => (
+const StatCard = ({ label, value, estimated = false, testId }: { label: string; value: number; estimated?: boolean; testId: string }) => (
   <Box variant="card" flex flexDirection="column" p="lg" mr="lg" mb="lg" style={{ minWidth: 180 }} data-testid={testId}>
     <Text color="grey60">{label}</Text>
-    <H2 mb={0}>{value}</H2>
+    <H2 mb={0} title={estimated ? 'Estimate' : undefined}>
+      {estimated ? '≈ ' : ''}
+      {value.toLocaleString()}
+    </H2>
   </Box>
 );
 
@@ -69,11 +72,16 @@ const Dashboard = () => {
       ) : null}
 
       <Box flex flexWrap="wrap">
-        <StatCard label="Pending" value={counts.pending} testId="count-pending" />
-        <StatCard label="Processed" value={counts.processed} testId="count-processed" />
+        <StatCard label="Pending" value={counts.pending} estimated={counts.estimated} testId="count-pending" />
+        <StatCard label="Processed" value={counts.processed} estimated={counts.estimated} testId="count-processed" />
         <StatCard label="Needs attention" value={counts.needsAttention} testId="count-needs-attention" />
-        <StatCard label="Users created" value={counts.usersCreated} testId="count-users-created" />
+        <StatCard label="Users created" value={counts.usersCreated} estimated={counts.estimated} testId="count-users-created" />
       </Box>
+      {counts.estimated ? (
+        <Text mb="lg" color="grey60" data-testid="counts-estimated">
+          Counts marked ≈ are PostgreSQL&apos;s estimates, because the waitlist is larger than ADMIN_EXACT_COUNT_LIMIT. Needs attention is exact.
+        </Text>
+      ) : null}
 
       <Box variant="card" p="lg" mb="lg">
         <H4>Processing</H4>
