@@ -1,5 +1,6 @@
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { AppContext } from './context.ts';
+import { pooledRows } from './database/direct-sql.ts';
 import { extractNameParts } from './names.ts';
 import type { SubscriberInput } from './subscriber-input.ts';
 
@@ -30,9 +31,10 @@ const INSERT_MANY = `
  */
 export async function addSubscriber(context: AppContext, subscriber: NewSubscriber): Promise<string | undefined> {
   const parts = extractNameParts(subscriber.name);
-  const rows = await context.database.sequelize.query<{ id: string }>(INSERT_ONE, {
-    bind: [subscriber.email, subscriber.name, parts.firstName, parts.lastName, subscriber.phone_number, subscriber.source, subscriber.created_at],
-    type: QueryTypes.SELECT,
+  const rows = await pooledRows<{ id: string }>(context.database.sequelize, {
+    name: 'insert_subscriber',
+    text: INSERT_ONE,
+    values: [subscriber.email, subscriber.name, parts.firstName, parts.lastName, subscriber.phone_number, subscriber.source, subscriber.created_at],
   });
   return rows[0]?.id;
 }

@@ -1,5 +1,5 @@
 import type { AppContext } from './context.ts';
-import type { TransactionSql } from './database/transaction-sql.ts';
+import type { TransactionSql } from './database/direct-sql.ts';
 
 /** Limits on the subscribers a claim may take. */
 export interface ClaimFilter {

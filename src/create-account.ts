@@ -1,7 +1,7 @@
 import { fn, col, where, type Transaction } from 'sequelize';
 import type { ClaimedSubscriber } from './claim-subscriber.ts';
 import type { AppContext } from './context.ts';
-import { sqlState, type TransactionSql } from './database/transaction-sql.ts';
+import { sqlState, type TransactionSql } from './database/direct-sql.ts';
 import { usernameBase, usernameCandidate } from './usernames.ts';
 import type { User } from '../models/index.ts';
 

@@ -2,7 +2,7 @@ import type { Transaction } from 'sequelize';
 import { claimSubscriber, type ClaimedSubscriber, type ClaimFilter } from './claim-subscriber.ts';
 import type { AppContext } from './context.ts';
 import { createUserForSubscriber, startAccountSavepoint, type CreatedUser } from './create-account.ts';
-import { TransactionSql } from './database/transaction-sql.ts';
+import { TransactionSql } from './database/direct-sql.ts';
 import { toError } from './logger.ts';
 import { classifySendError, type SendFailure } from './mail/send-errors.ts';
 import { renderWelcomeEmail } from './mail/welcome-email.ts';

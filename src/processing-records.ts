@@ -1,8 +1,8 @@
-import type { TransactionSql } from './database/transaction-sql.ts';
+import type { TransactionSql } from './database/direct-sql.ts';
 
 /**
  * The writes that end a subscriber's processing, each one statement on the claim's transaction. Every one
- * runs while the claim's row lock is held, so no other processor sees the subscriber half done.
+ * runs while the claim's row lock is held, so no other processor reads the subscriber half done.
  */
 
 const MARK_PROCESSED = `
@@ -59,7 +59,7 @@ export interface FailedAttempt {
   code: string;
   message: string;
   smtpResponse: string | null;
-  /** When to try again; null once processing gave up. */
+  /** Time of the next try, or null once processing gave up. */
   nextAttemptAt: Date | null;
   gaveUpAt: Date | null;
   /** False for the service's own errors, which reached no SMTP server and so are not deliveries. */

@@ -4,9 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import request from 'supertest';
 import type { AppContext } from '../src/context.ts';
+import { createSequelize } from '../src/database/connect.ts';
 import { createApp } from '../src/http/app.ts';
 import { createHarness, type TestHarness } from './support/context.ts';
 import { makeSubscriber } from './support/factories.ts';
+import { proxyFor } from './support/tcp-proxy.ts';
 
 let harness: TestHarness;
 let server: Server;
@@ -220,6 +222,34 @@ describe('rate limit configuration', () => {
       assert.equal(warning.level, 'ERROR');
     } finally {
       await new Promise((resolve) => proxied.close(resolve));
+    }
+  });
+});
+
+describe('POST /api/waitlist without a database', () => {
+  test('answers 503 while the database is unreachable', async () => {
+    const proxy = await proxyFor(harness.database.url);
+    const sequelize = createSequelize(proxy.proxiedUrl(harness.database.url), 2);
+    const proxied = listen({ ...harness.context, database: { ...harness.context.database, sequelize } });
+    const signUp = (email: string) => request(proxied).post('/api/waitlist').send({ email });
+
+    try {
+      assert.equal((await signUp('before@example.com')).status, 201);
+      await proxy.cut();
+
+      // The first request meets the pooled connection the cut ended; the second must open a new one.
+      for (const email of ['during@example.com', 'again@example.com']) {
+        const response = await signUp(email);
+        assert.equal(response.status, 503, `${email}: ${JSON.stringify(response.body)}`);
+        assert.equal(response.body.error.code, 'service_unavailable');
+      }
+
+      await proxy.restore();
+      assert.equal((await signUp('after@example.com')).status, 201);
+    } finally {
+      await new Promise((resolve) => proxied.close(resolve));
+      await sequelize.close();
+      await proxy.stop();
     }
   });
 });

@@ -1,4 +1,5 @@
 import { BaseError, ConnectionError, DatabaseError } from 'sequelize';
+import { sqlState } from '../database/direct-sql.ts';
 import type { FieldErrors } from '../subscriber-input.ts';
 
 /** An API error response: the HTTP status and the `{ error: { code, message, fields } }` body. */
@@ -53,5 +54,10 @@ function isDatabaseUnavailable(thrown: unknown): boolean {
     const code = (thrown.parent as { code?: string } | undefined)?.code ?? '';
     return UNAVAILABLE_SQLSTATE.test(code);
   }
-  return thrown instanceof BaseError && /ECONNREFUSED|ECONNRESET|terminat/i.test(String((thrown as Error).message));
+  if (thrown instanceof BaseError) return /ECONNREFUSED|ECONNRESET|terminat/i.test(String((thrown as Error).message));
+
+  // pg's own errors, from statements sent outside Sequelize (src/database/direct-sql.ts).
+  const code = sqlState(thrown) ?? '';
+  if (UNAVAILABLE_SQLSTATE.test(code) || /^(ECONNREFUSED|ECONNRESET|EPIPE)$/.test(code)) return true;
+  return thrown instanceof Error && /Connection terminated/i.test(thrown.message);
 }

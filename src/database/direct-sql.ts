@@ -1,5 +1,5 @@
 import type { ClientBase, QueryConfig, QueryResultRow } from 'pg';
-import type { Transaction } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 
 /**
  * Runs SQL on the pg connection that a Sequelize transaction holds, without Sequelize's query building and
@@ -16,7 +16,7 @@ export class TransactionSql {
     // Sequelize 6 keeps the transaction's pg client as `connection`, which its typings leave out.
     const connection = (transaction as unknown as { connection?: ClientBase }).connection;
     if (typeof connection?.query !== 'function') {
-      throw new Error('The Sequelize transaction has no pg connection: check the Sequelize version against src/database/transaction-sql.ts');
+      throw new Error('The Sequelize transaction has no pg connection: check the Sequelize version against src/database/direct-sql.ts');
     }
     this.connection = connection;
   }
@@ -30,6 +30,21 @@ export class TransactionSql {
   /** Runs statements without parameters, separated by semicolons, in one round trip. */
   async script(sql: string): Promise<void> {
     await this.connection.query(sql);
+  }
+}
+
+/**
+ * Runs one statement on a connection from Sequelize's pool, outside any transaction, without Sequelize's query
+ * path: for a hot statement such as the signup insert. Give it a `name` to have it prepared once per connection.
+ * A connection that failed is marked invalid by Sequelize's error listener, and the pool drops it.
+ */
+export async function pooledRows<Row extends QueryResultRow>(sequelize: Sequelize, query: QueryConfig): Promise<Row[]> {
+  const connection = (await sequelize.connectionManager.getConnection({ type: 'write' })) as ClientBase;
+  try {
+    const result = await connection.query<Row>(query);
+    return result.rows;
+  } finally {
+    sequelize.connectionManager.releaseConnection(connection);
   }
 }
 
