@@ -38,7 +38,7 @@ export async function loadDashboard(context: AppContext) {
   };
 }
 
-/** What the dashboard's four numbers count, as the conditions of one table each. */
+/** Table and condition of each of the dashboard's four counts. */
 const COUNTED = {
   pending: { table: 'waitlist_subscribers', where: 'NOT is_processed AND gave_up_at IS NULL' },
   processed: { table: 'waitlist_subscribers', where: 'is_processed' },
@@ -49,9 +49,9 @@ const COUNTED = {
 type CountName = keyof typeof COUNTED;
 
 /**
- * Counts subscribers by state, exactly while the table has at most ADMIN_EXACT_COUNT_LIMIT rows. Above that an
- * exact count reads every row, so the counts are PostgreSQL's estimates (`estimated` is then true), except
- * needs attention: the operator acts on that one, and its partial index keeps it fast.
+ * Counts subscribers by state: exactly up to ADMIN_EXACT_COUNT_LIMIT rows, and as PostgreSQL's estimates above
+ * it, because an exact count reads every row. Needs attention stays exact, since operators act on it and its
+ * partial index keeps it fast.
  */
 async function countSubscribers(context: AppContext) {
   const total = await estimateRows(context, 'SELECT 1 FROM waitlist_subscribers');

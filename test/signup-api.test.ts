@@ -237,7 +237,7 @@ describe('POST /api/waitlist without a database', () => {
       assert.equal((await signUp('before@example.com')).status, 201);
       await proxy.cut();
 
-      // The first request meets the pooled connection the cut ended; the second must open a new one.
+      // The first request gets the pooled connection that the cut ended, and the second must open a new one.
       for (const email of ['during@example.com', 'again@example.com']) {
         const response = await signUp(email);
         assert.equal(response.status, 503, `${email}: ${JSON.stringify(response.body)}`);
