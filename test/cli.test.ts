@@ -52,14 +52,14 @@ interface Result {
   stderr: string;
 }
 
-function start(args: string[], extra: Record<string, string> = {}): { child: ChildProcess; done: Promise<Result> } {
+function start(args: string[], extra: Record<string, string> = {}): { child: ChildProcess; done: Promise<Result>; output: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], { env: environment(extra), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const done = new Promise<Result>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
+  return { child, done, output: () => `standard output:\n${stdout}\nstandard error:\n${stderr}` };
 }
 
 function waitlist(args: string[], extra: Record<string, string> = {}): Promise<Result> {
@@ -138,9 +138,16 @@ describe('waitlist command line', () => {
   });
 
   test('process keeps the interval and stops on SIGTERM', async () => {
-    const { child, done } = start(['process', '--interval', '2', '--batch-size', '1']);
+    const { child, done, output } = start(['process', '--interval', '2', '--batch-size', '1']);
 
-    await waitFor(async () => (await count('SELECT count(*) FROM processor_runs WHERE trigger = $$command$$ AND finished_at IS NOT NULL')) >= 4, 60_000, 'four scheduled runs');
+    try {
+      await waitFor(async () => (await count('SELECT count(*) FROM processor_runs WHERE trigger = $$command$$ AND finished_at IS NOT NULL')) >= 4, 60_000, 'four scheduled runs');
+    } catch (error) {
+      // The worker's own output shows whether it started, ran or hung.
+      child.kill('SIGKILL');
+      await done;
+      assert.fail(`${(error as Error).message}\n${output()}`);
+    }
     child.kill('SIGTERM');
     const result = await done;
 
