@@ -39,3 +39,22 @@ test('bench:api prints its JSON figures', { timeout: 180_000 }, async () => {
   assert.ok(figures.baseline_requests_per_s > 0, 'the baseline handled signups');
   assert.equal(figures.errors, 0);
 });
+
+const ADMIN_PAGES = ['first_page', 'filtered', 'search_email', 'search_name', 'dashboard', 'page_1000'];
+
+test('bench:admin prints its JSON figures', { timeout: 240_000 }, async () => {
+  // A thousand subscribers and two samples a page: this checks that every page answers, not how fast.
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/admin.ts', '--count', '1000', '--samples', '2', '--json'], {
+    env: process.env,
+    timeout: 230_000,
+  });
+
+  const figures = JSON.parse(stdout.trim()) as Record<string, { p50_ms: number; p95_ms: number } | number | boolean>;
+  for (const page of ADMIN_PAGES) {
+    const timing = figures[page] as { p50_ms: number; p95_ms: number };
+    assert.equal(typeof timing?.p95_ms, 'number', `${page} has a 95th percentile`);
+    assert.ok(timing.p95_ms >= timing.p50_ms, `${page}: p95 is not below p50`);
+  }
+  assert.equal(figures.subscribers, 1000);
+  assert.equal(typeof figures.target_met, 'boolean');
+});
