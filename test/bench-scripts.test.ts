@@ -43,7 +43,7 @@ test('bench:api prints its JSON figures', { timeout: 180_000 }, async () => {
 const ADMIN_PAGES = ['first_page', 'filtered', 'search_email', 'search_name', 'dashboard', 'page_1000'];
 
 test('bench:admin prints its JSON figures', { timeout: 240_000 }, async () => {
-  // A thousand subscribers and two samples a page: this checks that every page answers, not how fast.
+  // A thousand subscribers and two samples a page: this checks that every page responds, not how fast.
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/admin.ts', '--count', '1000', '--samples', '2', '--json'], {
     env: process.env,
     timeout: 230_000,
