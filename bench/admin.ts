@@ -1,10 +1,11 @@
 // npm run bench:admin: the admin panel's pages at a million subscribers, timed through the routes the browser calls.
 import { randomBytes } from 'node:crypto';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import pg from 'pg';
 import { ARGON2_FLOOR } from '../src/config.ts';
 import { hashPassword } from '../src/passwords.ts';
 import { loadSubscribers } from './support/admin-data.ts';
+import { benchmarkAction, progress, wholeNumber } from './support/command.ts';
 import { cleanUpOnInterrupt } from './support/interrupt.ts';
 import { createBenchDatabase } from './support/database.ts';
 import { describeMachine } from './support/machine.ts';
@@ -37,12 +38,7 @@ const program = new Command('bench:admin')
   .option('--count <n>', 'subscribers to load', wholeNumber, 1_000_000)
   .option('--samples <n>', 'timed requests per page, after one untimed', wholeNumber, 20)
   .option('--json', 'print one JSON object instead of the report')
-  .action(async (options: Options) => {
-    process.exitCode = await main(options).catch((error: Error) => {
-      process.stderr.write(`bench:admin: ${error.message}\n`);
-      return 1;
-    });
-  });
+  .action(benchmarkAction('bench:admin', main));
 
 await program.parseAsync(process.argv);
 
@@ -143,14 +139,4 @@ function printReport(options: Options, databaseServer: string, loadSeconds: numb
   });
   const lines = ['', `Machine:   ${describeMachine()}`, `Database:  ${databaseServer}`, `Data:      ${options.count} subscribers loaded in ${loadSeconds} s; ${options.samples} timed requests per page`, '', ...rows, ''];
   process.stdout.write(lines.join('\n'));
-}
-
-function progress(options: Options, message: string) {
-  if (!options.json) process.stderr.write(`${message}...\n`);
-}
-
-function wholeNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
-  return parsed;
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Command, InvalidArgumentError } from 'commander';
 import pg from 'pg';
+import { benchmarkAction, progress, wholeNumber } from './support/command.ts';
 import { cleanUpOnInterrupt } from './support/interrupt.ts';
 import { createBenchDatabase } from './support/database.ts';
 import { migrateBenchDatabase } from './support/migrate.ts';
@@ -30,12 +31,7 @@ const program = new Command('bench:api')
   .option('--rounds <n>', 'times each server is driven, taking turns with the other', wholeNumber, 2)
   .option('--repeat-share <fraction>', 'share of signups that repeat an address already on the list (0 to 1)', fraction, 0.2)
   .option('--json', 'print one JSON object instead of the report')
-  .action(async (options: Options) => {
-    process.exitCode = await main(options).catch((error: Error) => {
-      process.stderr.write(`bench:api: ${error.message}\n`);
-      return 1;
-    });
-  });
+  .action(benchmarkAction('bench:api', main));
 
 await program.parseAsync(process.argv);
 
@@ -193,16 +189,6 @@ function printReport(options: Options, databaseServer: string, figures: Record<s
     '',
   ];
   process.stdout.write(lines.join('\n'));
-}
-
-function progress(options: Options, message: string) {
-  if (!options.json) process.stderr.write(`${message}...\n`);
-}
-
-function wholeNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
-  return parsed;
 }
 
 function fraction(value: string): number {

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { benchmarkAction, progress, wholeNumber } from './support/command.ts';
 import { cleanUpOnInterrupt } from './support/interrupt.ts';
 import { describeMachine } from './support/machine.ts';
 import { migrateBenchDatabase } from './support/migrate.ts';
@@ -44,12 +45,7 @@ const program = new Command('bench:processor')
   .option('--naive-count <n>', 'subscribers processed the naive way (default: --count)', wholeNumber)
   .option('--min-hash-cost', 'hash at the lowest argon2 cost the configuration accepts (1024 KiB, 1 pass) instead of the production defaults')
   .option('--json', 'print one JSON object instead of the report')
-  .action(async (options: Options) => {
-    process.exitCode = await main(options).catch((error: Error) => {
-      process.stderr.write(`bench:processor: ${error.message}\n`);
-      return 1;
-    });
-  });
+  .action(benchmarkAction('bench:processor', main));
 
 await program.parseAsync(process.argv);
 
@@ -262,14 +258,4 @@ async function expectDrained(url: string, count: number, smtp: SmtpSink, phase: 
   if (waiting > 0 || processed !== count || smtp.accepted() !== count) {
     throw new Error(`The ${phase} phase left ${waiting} subscribers waiting, processed ${processed} of ${count}, and the SMTP server accepted ${smtp.accepted()} emails`);
   }
-}
-
-function progress(options: Options, message: string) {
-  if (!options.json) process.stderr.write(`${message}...\n`);
-}
-
-function wholeNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
-  return parsed;
 }
