@@ -9,7 +9,7 @@ export function wholeNumber(value: string): number {
 
 /**
  * Returns a benchmark command's action: it runs `main` and sets the exit code it returns. A failure prints
- * `name: message` and exits with 1, without a stack trace, since the message says what went wrong.
+ * `name: message` and exits with 1, without a stack trace, since the message names what went wrong.
  */
 export function benchmarkAction<Options>(name: string, main: (options: Options) => Promise<number>) {
   return async (options: Options) => {
