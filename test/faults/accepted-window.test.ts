@@ -5,7 +5,7 @@ import { verifyPassword } from '../../src/passwords.ts';
 import { createHarness, type TestHarness } from '../support/context.ts';
 import { makeSubscriber } from '../support/factories.ts';
 import { assertGuarantees, assertNoPasswordLeaks, checkGuarantees } from '../support/guarantees.ts';
-import { killAllProcesses, processEnvironment, startWaitlist, type WaitlistProcess } from '../support/processes.ts';
+import { killAllProcesses, processEnvironment, resetForFaultTest, startWaitlist, type WaitlistProcess } from '../support/processes.ts';
 import { waitFor } from '../support/wait.ts';
 
 // The one window in which a person gets two welcome emails: the SMTP server accepted the first, and the
@@ -24,10 +24,7 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await killAllProcesses();
-  await harness.context.database.sequelize.query('TRUNCATE email_deliveries, waitlist_subscribers, users, processor_runs RESTART IDENTITY CASCADE');
-  harness.smtp.received.length = 0;
-  harness.smtp.beforeReply = () => undefined;
+  await resetForFaultTest(harness);
 });
 
 function startWorker(name: string): WaitlistProcess {

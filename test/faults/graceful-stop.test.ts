@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { createHarness, type TestHarness } from '../support/context.ts';
 import { makeSubscriber } from '../support/factories.ts';
 import { assertGuarantees, assertNoPasswordLeaks, checkGuarantees } from '../support/guarantees.ts';
-import { killAllProcesses, processEnvironment, startWaitlist, type WaitlistProcess } from '../support/processes.ts';
+import { killAllProcesses, processEnvironment, resetForFaultTest, startWaitlist, type WaitlistProcess } from '../support/processes.ts';
 import { waitFor } from '../support/wait.ts';
 
 const BACKLOG = 30;
@@ -23,12 +23,8 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await killAllProcesses();
-  await harness.context.database.sequelize.query('TRUNCATE email_deliveries, waitlist_subscribers, users, processor_runs RESTART IDENTITY CASCADE');
-  harness.smtp.received.length = 0;
-  harness.smtp.started.length = 0;
+  await resetForFaultTest(harness);
   harness.smtp.delayMs = SMTP_DELAY_MS;
-  await harness.smtp.mode('accept');
 });
 
 function start(name: string, args: string[], overrides: Record<string, string> = {}): WaitlistProcess {

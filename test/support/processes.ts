@@ -142,6 +142,13 @@ export async function killAllProcesses(): Promise<void> {
   await Promise.all(left.map((child) => child.exited));
 }
 
+/** Prepares a fault test: stops the processes earlier tests started, empties the processing tables, resets the SMTP server. */
+export async function resetForFaultTest(harness: TestHarness): Promise<void> {
+  await killAllProcesses();
+  await harness.context.database.sequelize.query('TRUNCATE email_deliveries, waitlist_subscribers, users, processor_runs RESTART IDENTITY CASCADE');
+  await harness.smtp.reset();
+}
+
 /**
  * Environment for a `waitlist` process on the harness's database and SMTP server: the same cheap argon2 as the
  * in-process tests, with `overrides` on top. The SMTP timeout is long, because a reply that comes after the

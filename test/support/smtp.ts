@@ -77,6 +77,17 @@ export class TestSmtpServer {
     return this;
   }
 
+  /** Forgets what was received and goes back to accepting every message at once, as a new server would. */
+  async reset(): Promise<void> {
+    this.received.length = 0;
+    this.started.length = 0;
+    this.recipientReply = () => undefined;
+    this.dataReply = () => undefined;
+    this.beforeReply = () => undefined;
+    this.delayMs = 0;
+    await this.mode('accept');
+  }
+
   /** Switches the behaviour; `refuse` stops listening, and leaving it listens again on the same port. */
   async mode(mode: SmtpMode): Promise<void> {
     const wasRefusing = this.currentMode === 'refuse';
