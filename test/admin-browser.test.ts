@@ -6,23 +6,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
 import { seedTestSubscribers } from '../seeders/test-subscribers.ts';
 import { createHarness, TEST_ENVIRONMENT, type TestHarness } from './support/context.ts';
 import { startServer, type ServerProcess } from './support/server-process.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-// Only the test server's address resolves, so a request to any other host fails instead of leaving the machine.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
 
 let harness: TestHarness;
 let server: ServerProcess;

@@ -6,22 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
 import { createApp } from '../src/http/app.ts';
 import { createHarness, type TestHarness } from './support/context.ts';
 
 // The hosted form and a landing page on another origin, driven by Debian's Chromium in headless mode.
 // Host resolution is limited to 127.0.0.1, so the browser reaches nothing else.
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
 
 let harness: TestHarness;
 let app: Server;
@@ -63,7 +54,7 @@ before(async () => {
   landing.on('request', (_request, response) => response.writeHead(200, { 'Content-Type': 'text/html' }).end(landingPage(appUrl)));
 
   profile = mkdtempSync(path.join(tmpdir(), 'waitlist-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 });
 
 after(async () => {
