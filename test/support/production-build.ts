@@ -14,7 +14,7 @@ export async function installProductionBuild(folder: string): Promise<string> {
   await build({ outDir: path.join(folder, 'dist'), quiet: true });
 
   mkdirSync(path.join(folder, 'bin'), { recursive: true });
-  // The launcher is CommonJS: it needs bin/package.json, which says so, and the thread pool module it loads.
+  // The launcher is CommonJS, so it needs bin/package.json, which marks it as such, and the thread pool module it loads.
   for (const file of ['waitlist.js', 'thread-pool.js', 'package.json']) copyFileSync(path.join(ROOT, 'bin', file), path.join(folder, 'bin', file));
   copyFileSync(path.join(ROOT, 'package.json'), path.join(folder, 'package.json'));
   linkProductionPackages(path.join(folder, 'node_modules'));
