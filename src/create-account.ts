@@ -5,19 +5,19 @@ import { sqlState, type TransactionSql } from './database/direct-sql.ts';
 import { usernameBase, usernameCandidate } from './usernames.ts';
 import type { User } from '../models/index.ts';
 
-// A try costs at most USERNAME_LOCK_TIMEOUT, and one try is lost per concurrent transaction creating the same base.
+// One try is lost per concurrent transaction creating a name of the same base, and each costs one round trip.
 const MAX_USERNAME_TRIES = 100;
 
 /**
- * How long an insert waits for another transaction that is creating the same username. That transaction holds
- * the name until its welcome email is accepted, so waiting it out would line every processor of one base up
- * behind the SMTP server; after this wait the insert tries the next number instead.
+ * First key of the transaction-level advisory lock a processor takes on a username before inserting it, with the
+ * name's hash as the second key. A name locked by another transaction is being created there and counts as taken,
+ * so concurrent processors walk past each other's numbers at once instead of waiting for that transaction's
+ * welcome email. The two-key lock space is apart from the one-key locks taken elsewhere (re-sends, staff set-up).
  */
-const USERNAME_LOCK_TIMEOUT = '50ms';
+const USERNAME_LOCK_CLASS = 0x7573_6e6d; // "usnm"
 
-// PostgreSQL's SQLSTATEs for unique_violation and lock_not_available (raised when lock_timeout expires).
+// PostgreSQL's SQLSTATE for unique_violation.
 const UNIQUE_VIOLATION = '23505';
-const LOCK_NOT_AVAILABLE = '55P03';
 
 const USERNAME_CONSTRAINT = 'users_username_key';
 
@@ -42,27 +42,26 @@ export interface CreatedUser {
   username: string;
 }
 
+// Inserts nothing, and returns no row, when another transaction holds the name's lock. The casts type the
+// parameters, since a SELECT list gives them no target column to take a type from.
 const INSERT_USER = `
   INSERT INTO users (username, email, password_hash, first_name, last_name, phone_number,
                      must_change_password, password_expires_at, date_joined, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8, $8)
+  SELECT $1::varchar, $2::varchar, $3::varchar, $4::varchar, $5::varchar, $6::varchar, true, $7::timestamptz, $8::timestamptz, $8::timestamptz
+  WHERE pg_try_advisory_xact_lock($9::integer, hashtext($1::varchar))
   RETURNING id`;
 
-/**
- * Sets the savepoint that `createUserForSubscriber` returns to after a taken username, and that the caller may
- * return to when a later step fails. Its lock timeout lasts until the transaction ends or returns to it, and
- * nothing after the insert waits on a lock: the rows written later are the claimed subscriber's and the new user's.
- */
+/** Sets the savepoint that `createUserForSubscriber` returns to after a taken username, and that the caller may return to when a later step fails. */
 export async function startAccountSavepoint(sql: TransactionSql, savepoint: string): Promise<void> {
-  await sql.script(`SAVEPOINT ${savepoint}; SET LOCAL lock_timeout = '${USERNAME_LOCK_TIMEOUT}'`);
+  await sql.script(`SAVEPOINT ${savepoint}`);
 }
 
 /**
  * Creates the subscriber's user with a unique username: the email's local part, then the same with 2, 3, …
  * Call it right after `startAccountSavepoint(sql, savepoint)`: a name taken by a concurrent processor costs a
- * return to that savepoint and one retry, not the transaction. A name that another open transaction is inserting
- * counts as taken after USERNAME_LOCK_TIMEOUT, so concurrent processors walk past each other's numbers instead of
- * queueing for the same one. The bare local part is tried first; the numbers in use are read only after it fails.
+ * return to that savepoint and one retry, not the transaction. A name that another open transaction is creating
+ * is skipped at once (USERNAME_LOCK_CLASS). The bare local part is tried first, and the numbers in use are read
+ * only after a name turns out taken.
  */
 export async function createUserForSubscriber(
   context: AppContext,
@@ -80,12 +79,15 @@ export async function createUserForSubscriber(
       const [user] = await sql.rows<{ id: string }>({
         name: 'insert_processed_user',
         text: INSERT_USER,
-        values: [username, subscriber.email, account.passwordHash, subscriber.first_name ?? '', subscriber.last_name, subscriber.phone_number, account.passwordExpiresAt, new Date()],
+        values: [username, subscriber.email, account.passwordHash, subscriber.first_name ?? '', subscriber.last_name, subscriber.phone_number, account.passwordExpiresAt, new Date(), USERNAME_LOCK_CLASS],
       });
-      return { id: user.id, username };
+      if (user) return { id: user.id, username };
+
+      // Another transaction is creating this name: try the next number.
+      attempt++;
     } catch (error) {
-      if (!isUsernameConflict(error)) throw error;
-      await startAgainAt(sql, savepoint);
+      if (!isUsernameTaken(error)) throw error;
+      await sql.script(`ROLLBACK TO SAVEPOINT ${savepoint}`);
       attempt = Math.max(attempt + 1, await nextFreeSuffix(sql, base));
     }
   }
@@ -93,19 +95,12 @@ export async function createUserForSubscriber(
   throw new Error(`No free username found for base "${base}" after ${MAX_USERNAME_TRIES} tries`);
 }
 
-async function startAgainAt(sql: TransactionSql, savepoint: string) {
-  await sql.script(`ROLLBACK TO SAVEPOINT ${savepoint}; SET LOCAL lock_timeout = '${USERNAME_LOCK_TIMEOUT}'`);
-}
-
 /**
- * True when the insert failed because the username is taken, or because another open transaction is inserting
- * a conflicting row. NOTE: that conflicting row could also hold the same address, created elsewhere at that
- * moment. Every number then times out, and the error above reports it after the last try.
+ * True when the insert failed because a committed user has the username. An open transaction creating a user
+ * with the same address makes the insert wait for it and then fail on the address, which is not this case.
  */
-function isUsernameConflict(error: unknown): boolean {
-  const state = sqlState(error);
-  if (state === UNIQUE_VIOLATION) return (error as { constraint?: string }).constraint === USERNAME_CONSTRAINT;
-  return state === LOCK_NOT_AVAILABLE;
+function isUsernameTaken(error: unknown): boolean {
+  return sqlState(error) === UNIQUE_VIOLATION && (error as { constraint?: string }).constraint === USERNAME_CONSTRAINT;
 }
 
 /** Returns the first suffix worth trying: 1 (the bare base) when it is free, else one past the highest in use. */

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { QueryTypes } from 'sequelize';
 import { runBatch } from '../src/run-batch.ts';
 import { createHarness, type TestHarness } from './support/context.ts';
+import { makeSubscriber } from './support/factories.ts';
+import { sleep } from './support/wait.ts';
 
 let harness: TestHarness;
 
@@ -12,6 +14,10 @@ before(async () => {
 
 after(async () => {
   await harness.close();
+});
+
+beforeEach(async () => {
+  await harness.smtp.reset();
 });
 
 describe('username contention', () => {
@@ -35,5 +41,35 @@ describe('username contention', () => {
     assert.equal(rows.length, count);
     assert.equal(new Set(rows.map((row) => row.username)).size, count);
     assert.ok(rows.every((row) => /^sam[0-9]*$/.test(row.username)), 'every username is "sam" with a number');
+  });
+
+  test('name in creation skipped at once', async () => {
+    await makeSubscriber(harness.context, { email: 'kim@example-1.com' });
+    await makeSubscriber(harness.context, { email: 'kim@example-2.com' });
+
+    // The first email to arrive is held until the second arrives. Had the second processor waited for the first
+    // one's username, the second email could only come after the first was accepted, and the hold would time out.
+    const replied: string[] = [];
+    let arrived = 0;
+    let secondArrived: () => void = () => undefined;
+    const second = new Promise<void>((resolve) => (secondArrived = resolve));
+    harness.smtp.beforeReply = async (envelopeTo) => {
+      arrived++;
+      if (arrived === 1) await Promise.race([second, sleep(20_000)]);
+      else secondArrived();
+      replied.push(envelopeTo[0]);
+    };
+
+    const run = await runBatch(harness.context, { batchSize: 2, trigger: 'test' });
+
+    assert.deepEqual(run.outcomes.map((outcome) => outcome.result), ['created', 'created']);
+    assert.equal(replied.length, 2);
+    const heldRecipient = replied[1];
+    const usernames = await harness.context.database.sequelize.query<{ email: string; username: string }>(
+      "SELECT email, username FROM users WHERE email LIKE 'kim@%' ORDER BY username",
+      { type: QueryTypes.SELECT },
+    );
+    assert.deepEqual(usernames.map((row) => row.username), ['kim', 'kim2']);
+    assert.equal(usernames[0].email, heldRecipient, 'the held email is the one that took the bare name, and the other did not wait for it');
   });
 });
