@@ -4,7 +4,6 @@ import { QueryTypes } from 'sequelize';
 import { runBatch } from '../src/run-batch.ts';
 import { createHarness, type TestHarness } from './support/context.ts';
 import { makeSubscriber } from './support/factories.ts';
-import { sleep } from './support/wait.ts';
 
 let harness: TestHarness;
 
@@ -51,16 +50,17 @@ describe('username contention', () => {
     // one's username, the second email could only come after the first was accepted, and the hold would time out.
     const replied: string[] = [];
     let arrived = 0;
-    let secondArrived: () => void = () => undefined;
-    const second = new Promise<void>((resolve) => (secondArrived = resolve));
+    let releaseHeld: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (releaseHeld = resolve));
+    const holdLimit = setTimeout(() => releaseHeld(), 20_000);
     harness.smtp.beforeReply = async (envelopeTo) => {
       arrived++;
-      if (arrived === 1) await Promise.race([second, sleep(20_000)]);
-      else secondArrived();
+      if (arrived === 1) await held;
+      else releaseHeld();
       replied.push(envelopeTo[0]);
     };
 
-    const run = await runBatch(harness.context, { batchSize: 2, trigger: 'test' });
+    const run = await runBatch(harness.context, { batchSize: 2, trigger: 'test' }).finally(() => clearTimeout(holdLimit));
 
     assert.deepEqual(run.outcomes.map((outcome) => outcome.result), ['created', 'created']);
     assert.equal(replied.length, 2);
