@@ -50,13 +50,13 @@ describe('username contention', () => {
     // one's username, the second email could only come after the first was accepted, and the hold would time out.
     const replied: string[] = [];
     let arrived = 0;
-    let releaseHeld: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (releaseHeld = resolve));
-    const holdLimit = setTimeout(() => releaseHeld(), 20_000);
+    let endHold: () => void = () => undefined;
+    const holdEnded = new Promise<void>((resolve) => (endHold = resolve));
+    const holdLimit = setTimeout(() => endHold(), 20_000);
     harness.smtp.beforeReply = async (envelopeTo) => {
       arrived++;
-      if (arrived === 1) await held;
-      else releaseHeld();
+      if (arrived === 1) await holdEnded;
+      else endHold();
       replied.push(envelopeTo[0]);
     };
 
