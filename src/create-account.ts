@@ -5,14 +5,15 @@ import { sqlState, type TransactionSql } from './database/direct-sql.ts';
 import { usernameBase, usernameCandidate } from './usernames.ts';
 import type { User } from '../models/index.ts';
 
-// One try is lost per concurrent transaction creating a name of the same base, and each costs one round trip.
+// One try is lost per concurrent transaction creating a name of the same base. A name in creation costs one round
+// trip, and a committed one three: the return to the savepoint, the read of the numbers in use and the insert.
 const MAX_USERNAME_TRIES = 100;
 
 /**
  * First key of the transaction-level advisory lock a processor takes on a username before inserting it, with the
  * name's hash as the second key. A name locked by another transaction is being created there and counts as taken,
  * so concurrent processors walk past each other's numbers at once instead of waiting for that transaction's
- * welcome email. The two-key lock space is apart from the one-key locks taken elsewhere (re-sends, staff set-up).
+ * welcome email. PostgreSQL keeps two-key locks apart from the one-key locks taken elsewhere (re-sends, staff set-up, migrations).
  */
 const USERNAME_LOCK_CLASS = 0x7573_6e6d; // "usnm"
 
@@ -42,8 +43,8 @@ export interface CreatedUser {
   username: string;
 }
 
-// Inserts nothing, and returns no row, when another transaction holds the name's lock. The casts type the
-// parameters, since a SELECT list gives them no target column to take a type from.
+// Inserts nothing, and returns no row, when another transaction has the name's lock. The casts give each parameter
+// one type: without them PostgreSQL deduces varchar for $1 from its column and text from hashtext(), and rejects it.
 const INSERT_USER = `
   INSERT INTO users (username, email, password_hash, first_name, last_name, phone_number,
                      must_change_password, password_expires_at, date_joined, updated_at)
@@ -97,7 +98,7 @@ export async function createUserForSubscriber(
 
 /**
  * True when the insert failed because a committed user has the username. An open transaction creating a user
- * with the same address makes the insert wait for it and then fail on the address, which is not this case.
+ * with the same address makes the insert wait for it, and fail on the address if it commits: not this case.
  */
 function isUsernameTaken(error: unknown): boolean {
   return sqlState(error) === UNIQUE_VIOLATION && (error as { constraint?: string }).constraint === USERNAME_CONSTRAINT;
